@@ -281,6 +281,13 @@ def _off_diagonal_squares(coupling: pd.DataFrame) -> tuple[np.ndarray, np.ndarra
     return squares, defined
 
 
+def off_diagonal(coupling: pd.DataFrame) -> np.ndarray:
+    """Return the defined off-diagonal entries of R (each pair twice), NaN dropped."""
+    values = coupling.to_numpy(float)
+    mask = ~np.eye(len(values), dtype=bool) & ~np.isnan(values)
+    return values[mask]
+
+
 def vat_per_value(coupling: pd.DataFrame) -> pd.Series:
     """Return the value-level tax VAT(u) = sqrt(sum over w != u of R_uw^2).
 

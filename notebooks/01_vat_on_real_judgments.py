@@ -1,0 +1,187 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # VAT on real judgments
+#
+# The Value Alignment Tax (Chen and Shen, section 3) asks how a change to a model moves
+# *all* of its values at once. This chapter computes every VAT quantity on real value
+# judgments from real LLMs: the ValueActionLens value survey (Shen, Clark and Mitra, 2025),
+# in which four models rated the 56 Schwartz micro-values in 132 contexts
+# (12 countries x 11 topics) under 8 prompt variants. There is no alignment intervention
+# in these files, so the "pre" and "post" states are either two models
+# (gpt-3.5-turbo -> gpt-4o-mini: what changes when one model is swapped for another) or
+# two framings of one model (prompt variant 0 -> 2: claim -> portrait wording). The method
+# is the same as for an alignment run; only the meaning of the change differs.
+#
+# | you need | |
+# |---|---|
+# | concepts | Likert scales, rank correlation |
+# | compute | CPU, about 30 seconds |
+# | data | the ValueActionLens ratings (downloaded and SHA-256 checked, or `VATNB_DATA_DIR`) |
+# | API key | none |
+
+# %% tags=["parameters"]
+pre: str = "gpt-3.5-turbo"  # pre condition: MODEL or MODEL@K (prompt variant K only)
+post: str = "gpt-4o-mini"  # post condition, same form as pre
+sample_unit: str = "context_prompt"  # "context_prompt" (country x topic x variant) or "context"
+level: str = "value"  # "value" for the 10 Schwartz values, "micro_value" for the 56
+method: str = "spearman"  # coupling correlation: "spearman" (paper) or "kendall" (tau-b)
+centered: bool = False  # remove each sample's mean shift before correlating
+n_permutations: int = 200  # draws of the permutation null of nVAT
+seed: int = 0  # seed of the permutation null
+
+# %%
+import logging
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from IPython.display import Markdown, display
+
+from vatnb import data, metrics, plots, ratings
+from vatnb.provenance import provenance_table
+
+logging.basicConfig(level=logging.WARNING)
+pd.set_option("display.precision", 4)
+pre_model, _ = ratings.parse_condition(pre)
+post_model, _ = ratings.parse_condition(post)
+data_keys = sorted({f"ratings/{pre_model}", f"ratings/{post_model}"})
+source = "real data, ValueActionLens ratings ({}) at {}@{}".format(
+    ", ".join(data.FILES[key].local_path for key in data_keys), data.REPOSITORY, data.COMMIT[:12]
+)
+
+# %% [markdown]
+# ## 1. How many answers could be read
+#
+# Every answer is parsed without guessing: an answer is read *fully* when all 56
+# micro-values got a rating, *partly* when some did, and not at all otherwise. The second
+# table counts each reason something was not read, over all four models.
+
+# %%
+display(ratings.answer_summary())
+display(ratings.unread_reasons())
+
+# %% [markdown]
+# ## 2. From ratings to shifts
+#
+# A rating r on the 4-point descending scale becomes evidence phi(r) in
+# {1, 1/3, -1/3, -1} (1 = strongly agree). A sample's value score E_s(v) averages the
+# evidence of v's micro-values; the shift delta_s(v) is post minus pre, over the samples
+# present in both conditions. Below: the mean shift per value, a summary that needs no
+# target and no Gain (there is no intended direction for a model swap).
+
+# %%
+records = ratings.comparison_records(pre, post, unit=sample_unit)
+scores = metrics.value_scores(records, level=level)
+shifts = metrics.paired_shifts(scores, "pre", "post")
+print(f"paired samples N = {len(shifts)}; unpaired samples dropped: {shifts.attrs['unpaired']}")
+mean_shifts = metrics.mean_shift(shifts)
+display(mean_shifts.to_frame("mean shift").T)
+figure = plots.mean_shift_bars(
+    mean_shifts if level == "value" else mean_shifts.sort_values(),
+    f"Mean shift per value, {pre} -> {post}",
+    source,
+)
+plt.show()
+
+# %% [markdown]
+# ## 3. The coupling matrix
+#
+# R_uw is the rank correlation, across samples, of the shifts of u and w. A positive
+# entry means the two values tend to move together from one sample to the next; a
+# negative one, that one rises where the other falls. The diagonal is left blank because
+# no tax uses it.
+
+# %%
+summary = metrics.vat_summary(
+    shifts, method=method, centered=centered, n_permutations=n_permutations, seed=seed
+)
+figure = plots.coupling_heatmap(
+    summary.coupling, f"Coupling R ({method}{', centred' if centered else ''}), {pre} -> {post}",
+    source,
+)
+plt.show()
+
+# %% [markdown]
+# ## 4. Who carries the load: VAT(u) / nVAT
+#
+# VAT(u) is the length of u's row of R (diagonal excluded). Divided by nVAT, a value at 1
+# carries an average share of the coupling; above 1, more than its share.
+
+# %%
+profile = summary.vat / summary.nvat
+display(summary.vat.to_frame("VAT(u)").assign(**{"VAT(u)/nVAT": profile}).T)
+figure = plots.vat_radar({f"{pre} -> {post}": profile}, "VAT(u) / nVAT", source)
+plt.show()
+
+# %% [markdown]
+# ## 5. The system-level tax beside its null
+#
+# With N samples and no coupling at all, every off-diagonal rank correlation still has a
+# spread of about 1/sqrt(N-1), so nVAT cannot be read without its floor
+# sqrt((|V|-1)/(N-1)) and a permutation null (each value's shifts shuffled on their own).
+
+# %%
+table = summary.table()
+display(table)
+print(
+    f"N = {summary.n_samples}, nVAT = {summary.nvat:.4f}, Gini = {summary.gini:.4f}, "
+    f"null floor = {summary.null_floor:.4f}, permutation p = {summary.p_value:.4f}"
+)
+if n_permutations > 0:
+    figure = plots.null_histogram(
+        summary.null_draws, summary.nvat, summary.null_floor,
+        f"Permutation null of nVAT ({n_permutations} draws, seed {seed})", source,
+    )
+    plt.show()
+
+# %% [markdown]
+# ## 6. Reading the numbers
+
+# %%
+ratio = summary.nvat / summary.null_floor
+top = summary.vat.sort_values(ascending=False).index[:3].tolist()
+positive_share = float((metrics.off_diagonal(summary.coupling) > 0).mean())
+display(Markdown(
+    f"- nVAT is **{summary.nvat:.3f}**, {ratio:.1f} times the pure-noise floor "
+    f"{summary.null_floor:.3f} (permutation p = {summary.p_value:.3f}): the shifts of "
+    f"different values are {'clearly' if summary.p_value < 0.01 else 'not clearly'} "
+    "coupled across samples.\n"
+    f"- {positive_share:.0%} of the off-diagonal couplings are positive. When almost all "
+    "are, much of the coupling is a common mode: the new condition agrees more (or less) "
+    "with every value in the same samples. The validation chapter separates the two with "
+    "a centred variant (`centered=True`).\n"
+    f"- The load is {'even' if summary.gini < 0.1 else 'uneven'} across values "
+    f"(Gini {summary.gini:.3f}); the largest VAT(u) belong to {', '.join(top)}."
+))
+
+# %% [markdown]
+# ## What this shows and what it does not
+#
+# - It shows the VAT measurement on real model judgments: the parse counts, the shifts,
+#   the coupling and both taxes, each beside the null that a reader needs to judge it.
+# - A model swap or a framing change is not an alignment intervention: these numbers
+#   describe how two real judgment states differ, not the tax of aligning one value.
+# - The value survey rates each micro-value directly (sign +1 everywhere); the paper's own
+#   protocol rates actions in scenes, which the prompt-steering chapter simulates and can
+#   run on a real model.
+# - Limits: 132 contexts x 8 variants give N of about 1,000, so the floor is near 0.1;
+#   a framing change within one model pairs only 132 contexts (floor near 0.26). Use
+#   `sample_unit="context"` for framing changes.
+
+# %% tags=["hide-cell"]
+display(provenance_table(
+    {name: globals()[name] for name in
+     ("pre", "post", "sample_unit", "level", "method", "centered", "n_permutations", "seed")},
+    data_keys=data_keys,
+    seeds={"permutation null": seed},
+))

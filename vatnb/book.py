@@ -1,0 +1,272 @@
+"""Execute chapters with papermill and build the Jupyter Book from the executed copies.
+
+A chapter is a jupytext percent-format file ``notebooks/NAME.py`` with one cell
+tagged ``parameters``. The table of contents (``_toc.yml``) lists the executed
+copies ``book/chapters/NAME``; :func:`build_book` executes each chapter there
+and then runs Jupyter Book with its own execution turned off, so one papermill
+run is the only source of every output in the book.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import logging
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+log = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parent.parent
+CHAPTER_DIR = Path("book") / "chapters"
+NOTEBOOK_DIR = Path("notebooks")
+KERNEL_SPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
+
+# Parameter names and values that look like credentials are rejected: papermill
+# writes every parameter into the executed notebook.
+SECRET_NAME_MARKERS = ("api_key", "apikey", "token", "secret", "password")
+SECRET_VALUE_PREFIXES = ("sk-", "hf_", "ghp_", "Bearer ")
+
+
+class ParameterError(ValueError):
+    """A chapter parameter given on the command line is unknown or ill-typed."""
+
+
+class ChapterFailed(RuntimeError):
+    """A chapter raised an error while papermill executed it."""
+
+    def __init__(self, chapter: str, cell: int | None, error: str):
+        self.chapter, self.cell, self.error = chapter, cell, error
+        where = f"cell {cell}" if cell is not None else "before any cell ran"
+        super().__init__(f"chapter {chapter} failed at {where}: {error}")
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One knob of a chapter's parameters cell: name, annotated type, default and help."""
+
+    name: str
+    annotation: str
+    default: object
+    help: str
+
+
+# ---------------------------------------------------------------------------
+# Chapters and their parameters
+# ---------------------------------------------------------------------------
+
+
+def chapter_names(root: Path = ROOT) -> list[str]:
+    """Return the chapter names listed in ``_toc.yml``, in book order."""
+    toc = yaml.safe_load((root / "_toc.yml").read_text())
+    names: list[str] = []
+
+    def visit(node):
+        if isinstance(node, dict):
+            file = node.get("file")
+            if isinstance(file, str) and file.startswith(CHAPTER_DIR.as_posix() + "/"):
+                names.append(file.split("/")[-1])
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for item in node:
+                visit(item)
+
+    visit(toc)
+    return names
+
+
+def chapter_source(chapter: str, root: Path = ROOT) -> Path:
+    """Resolve a chapter given by name (``01_vat_on_real_judgments``) or by path."""
+    candidate = Path(chapter)
+    if candidate.suffix == ".py" and candidate.is_file():
+        return candidate.resolve()
+    stem = candidate.stem if candidate.suffix else candidate.name
+    path = root / NOTEBOOK_DIR / f"{stem}.py"
+    if path.is_file():
+        return path
+    known = [p.stem for p in sorted((root / NOTEBOOK_DIR).glob("*.py"))]
+    close = difflib.get_close_matches(stem, known, n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else f" Known chapters: {', '.join(known)}."
+    raise FileNotFoundError(f"chapter {chapter!r} not found in {root / NOTEBOOK_DIR}.{hint}")
+
+
+def read_notebook(source: Path):
+    """Read a percent-format chapter into a notebook with a Python 3 kernelspec."""
+    import jupytext
+
+    notebook = jupytext.read(source)
+    notebook.metadata["kernelspec"] = dict(KERNEL_SPEC)
+    notebook.metadata.setdefault("language_info", {"name": "python"})
+    return notebook
+
+
+def chapter_parameters(source: Path) -> list[Parameter]:
+    """Read the annotated assignments of the cell tagged ``parameters``.
+
+    Each knob is written ``name: type = default  # help``.
+    """
+    notebook = read_notebook(source)
+    cells = [c for c in notebook.cells if "parameters" in c.metadata.get("tags", [])]
+    if not cells:
+        raise ValueError(f"{source} has no cell tagged 'parameters'")
+    text = cells[0].source
+    lines = text.splitlines()
+    parameters = []
+    for node in ast.parse(text).body:
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            line = lines[node.lineno - 1]
+            comment = line.split("#", 1)[1].strip() if "#" in line else ""
+            default = ast.literal_eval(node.value) if node.value is not None else None
+            parameters.append(
+                Parameter(node.target.id, ast.unparse(node.annotation), default, comment)
+            )
+    return parameters
+
+
+def _coerce(parameter: Parameter, raw: str):
+    """Convert one command-line string to the parameter's annotated type."""
+    kind = parameter.annotation.replace(" ", "")
+    optional = kind.endswith("|None") or kind.startswith("Optional[")
+    kind = kind.removesuffix("|None").removeprefix("Optional[").rstrip("]") if optional else kind
+    if optional and raw.lower() in ("none", "null"):
+        return None
+    try:
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+        if kind == "bool":
+            lowered = raw.lower()
+            if lowered in ("true", "1", "yes"):
+                return True
+            if lowered in ("false", "0", "no"):
+                return False
+            raise ValueError(raw)
+        if kind == "str":
+            return raw
+        if kind.startswith("list[") or kind.startswith("tuple["):
+            inner = kind[kind.index("[") + 1 : kind.rindex("]")].split(",")[0]
+            items = [item.strip() for item in raw.split(",") if item.strip()]
+            element = Parameter(parameter.name, inner, None, "")
+            return [_coerce(element, item) for item in items]
+    except ValueError:
+        raise ParameterError(
+            f"parameter {parameter.name!r} expects {parameter.annotation}, got {raw!r}"
+        ) from None
+    return raw
+
+
+def coerce_parameters(source: Path, pairs: list[tuple[str, str]]) -> dict:
+    """Check command-line parameters against the chapter's parameters cell and convert them.
+
+    Raises
+    ------
+    ParameterError
+        For an unknown name (with the closest known name), an ill-typed value,
+        or something that looks like a credential.
+    """
+    known = {parameter.name: parameter for parameter in chapter_parameters(source)}
+    values = {}
+    for name, raw in pairs:
+        if name not in known:
+            close = difflib.get_close_matches(name, list(known), n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(known)}"
+            raise ParameterError(f"unknown parameter {name!r} for {source.stem}; {hint}")
+        if any(marker in name.lower() for marker in SECRET_NAME_MARKERS) or str(raw).startswith(
+            SECRET_VALUE_PREFIXES
+        ):
+            raise ParameterError(
+                f"parameter {name!r} looks like a credential; papermill would write it into "
+                "the executed notebook. Put the key in an environment variable instead "
+                "(for example OPENAI_API_KEY) and pass only the variable's name."
+            )
+        values[name] = _coerce(known[name], raw)
+    return values
+
+
+# ---------------------------------------------------------------------------
+# Execution and the book
+# ---------------------------------------------------------------------------
+
+
+def execute_chapter(
+    source: Path, output: Path, parameters: dict | None = None, root: Path = ROOT,
+    progress: bool = True,
+) -> Path:
+    """Execute one chapter with papermill into ``output`` (an .ipynb path).
+
+    The kernel runs in the repository root. Raises :class:`ChapterFailed` with
+    the chapter name and the failing cell when a cell raises.
+    """
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    notebook = read_notebook(source)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        papermill.execute_notebook(
+            notebook,
+            str(output),
+            parameters=parameters or {},
+            kernel_name=KERNEL_SPEC["name"],
+            language="python",
+            cwd=str(root),
+            progress_bar=progress,
+            log_output=False,
+        )
+    except PapermillExecutionError as error:
+        raise ChapterFailed(source.stem, error.exec_count, f"{error.ename}: {error.evalue}") from None
+    return output
+
+
+def execute_chapters(root: Path = ROOT, chapters: list[str] | None = None) -> tuple[dict, dict]:
+    """Execute every chapter of the book, continuing past failures.
+
+    Returns ``(timings, failures)``: seconds per chapter, and the
+    :class:`ChapterFailed` of each chapter that failed.
+    """
+    timings: dict[str, float] = {}
+    failures: dict[str, ChapterFailed] = {}
+    for name in chapters or chapter_names(root):
+        source = chapter_source(name, root)
+        target = root / CHAPTER_DIR / f"{name}.ipynb"
+        log.info("executing chapter %s", name)
+        print(f"[vatnb] executing {name} ...", flush=True)
+        start = time.perf_counter()
+        try:
+            execute_chapter(source, target, root=root, progress=False)
+        except ChapterFailed as failure:
+            failures[name] = failure
+            # A failed chapter must not reach the book with partial outputs.
+            target.unlink(missing_ok=True)
+        timings[name] = time.perf_counter() - start
+    return timings, failures
+
+
+def run_jupyter_book(root: Path = ROOT) -> Path:
+    """Build the HTML book from the executed chapters; return the index page's path."""
+    command = [
+        sys.executable, "-m", "jupyter_book.cli.main", "build", str(root),
+        "--path-output", str(root / "book"), "--builder", "html",
+        "-W", "-n", "--keep-going",
+    ]
+    result = subprocess.run(command, cwd=root, capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.stderr.write(result.stdout[-6000:] + result.stderr[-6000:])
+        raise RuntimeError(f"jupyter-book build failed with exit code {result.returncode}")
+    return root / "book" / "_build" / "html" / "index.html"
+
+
+def format_timings(timings: dict[str, float]) -> str:
+    """Return the per-chapter execution times as an aligned text table."""
+    width = max((len(name) for name in timings), default=10)
+    lines = [f"{'chapter'.ljust(width)}  seconds"]
+    lines += [f"{name.ljust(width)}  {seconds:7.1f}" for name, seconds in timings.items()]
+    lines.append(f"{'total'.ljust(width)}  {sum(timings.values()):7.1f}")
+    return "\n".join(lines)

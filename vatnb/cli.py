@@ -1,0 +1,81 @@
+"""Command line: ``vatnb run CHAPTER -p name value ...`` and ``vatnb build``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from pathlib import Path
+
+from vatnb import book
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vatnb", description="Execute the chapters of the Value Alignment Tax book."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="execute one chapter with new parameters")
+    run.add_argument("chapter", help="chapter name (e.g. 01_vat_on_real_judgments) or .py path")
+    run.add_argument(
+        "-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
+        help="set one parameter of the chapter's parameters cell (repeatable); lists are "
+        "comma-separated",
+    )
+    run.add_argument(
+        "-o", "--output", default="runs", help="folder for the executed notebook (default: runs)"
+    )
+    run.add_argument("--list", action="store_true", help="list the chapter's parameters and exit")
+
+    build = commands.add_parser("build", help="execute every chapter and build the HTML book")
+    build.add_argument(
+        "--chapters", nargs="*", help="execute only these chapters (default: all in _toc.yml)"
+    )
+    return parser
+
+
+def _run(arguments) -> int:
+    source = book.chapter_source(arguments.chapter)
+    if arguments.list:
+        for parameter in book.chapter_parameters(source):
+            print(f"{parameter.name}: {parameter.annotation} = {parameter.default!r}  "
+                  f"# {parameter.help}")
+        return 0
+    values = book.coerce_parameters(source, [tuple(pair) for pair in arguments.parameter])
+    output = Path(arguments.output) / f"{source.stem}.ipynb"
+    start = time.perf_counter()
+    book.execute_chapter(source, output, values)
+    print(f"executed {source.stem} in {time.perf_counter() - start:.1f} s -> {output}")
+    return 0
+
+
+def _build(arguments) -> int:
+    timings, failures = book.execute_chapters(chapters=arguments.chapters)
+    print(book.format_timings(timings))
+    if failures:
+        for failure in failures.values():
+            print(f"FAILED: {failure}", file=sys.stderr)
+        print(f"{len(failures)} chapter(s) failed; the book was not built.", file=sys.stderr)
+        return 1
+    index = book.run_jupyter_book()
+    print(f"book built: open {index}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line and return the exit status."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    arguments = _parser().parse_args(argv)
+    try:
+        if arguments.command == "run":
+            return _run(arguments)
+        return _build(arguments)
+    except (book.ParameterError, FileNotFoundError, book.ChapterFailed) as error:
+        print(f"vatnb: error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
