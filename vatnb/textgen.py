@@ -180,15 +180,15 @@ def generate_texts(
     results: list[Generated] = []
     calls = hits = 0
     for request in tqdm(requests, desc=description, disable=not progress):
-        key = ResponseCache.key(backend.name, backend.model, request) if cache else None
-        cached = cache.get(key) if cache else None
+        key = ResponseCache.key(backend.name, backend.model, request)
+        cached = cache.get(key) if cache is not None else None
         if cached is not None:
             results.append(Generated(request, cached, True))
             hits += 1
             continue
         text = backend.generate(request)
         calls += 1
-        if cache:
+        if cache is not None:
             cache.put(key, backend.name, backend.model, request, text)
         results.append(Generated(request, text, False))
     log.info(
