@@ -281,13 +281,15 @@ def _long_records(
     ratings: np.ndarray, design: pd.DataFrame, condition: str, scene_ids: np.ndarray
 ) -> pd.DataFrame:
     n_samples, n_actions = ratings.shape
+    # Categorical labels keep a long table small and its group-bys fast.
+    scenes = pd.Categorical(np.repeat(scene_ids, n_actions), categories=scene_ids)
     frame = pd.DataFrame(
         {
-            "condition": condition,
-            "sample_id": np.repeat(scene_ids, n_actions),
-            "scene_id": np.repeat(scene_ids, n_actions),
-            "micro_value": np.tile(design["micro_value"].to_numpy(), n_samples),
-            "value": np.tile(design["value"].to_numpy(), n_samples),
+            "condition": pd.Categorical([condition] * (n_samples * n_actions)),
+            "sample_id": scenes,
+            "scene_id": scenes,
+            "micro_value": pd.Categorical(np.tile(design["micro_value"].to_numpy(), n_samples)),
+            "value": pd.Categorical(np.tile(design["value"].to_numpy(), n_samples)),
             "sign": np.tile(design["sign"].to_numpy(), n_samples),
             "rating": ratings.reshape(-1).astype(float),
             "scale_points": SCALE_POINTS,
@@ -295,6 +297,43 @@ def _long_records(
         }
     )
     return frame[list(RECORD_COLUMNS)]
+
+
+def simulate_design(
+    scene_ids,
+    design: pd.DataFrame,
+    gains: dict[str, pd.Series],
+    settings: SimulatorSettings,
+    rng: np.random.Generator,
+) -> pd.DataFrame:
+    """Draw the records of every scene and condition for a given action design.
+
+    ``design`` lists the actions every scene has (columns ``micro_value``,
+    ``value``, ``value_index``, ``sign``, as :func:`action_design` returns);
+    ``gains`` maps each post condition to its gain vector mu_post - mu_pre.
+    The pre condition is always drawn first, then each post condition in
+    order with its own draw of d_s.
+    """
+    scene_ids = np.asarray([str(s) for s in scene_ids])
+    n_scenes = len(scene_ids)
+    mean_pre = np.zeros(len(VALUES))
+    scene_effects = rng.normal(0.0, settings.tau, size=(n_scenes, len(VALUES)))
+    frames = [
+        _long_records(
+            _ratings(rng, settings, design, mean_pre, scene_effects, None),
+            design,
+            PRE_CONDITION,
+            scene_ids,
+        )
+    ]
+    for condition, gain in gains.items():
+        shifts = _post_shifts(rng, settings, n_scenes)
+        mean_post = mean_pre + gain.reindex(list(VALUES)).to_numpy(float)
+        ratings = _ratings(rng, settings, design, mean_post, scene_effects, shifts)
+        frames.append(_long_records(ratings, design, condition, scene_ids))
+    records = pd.concat(frames, ignore_index=True)
+    records["condition"] = records["condition"].astype("category")
+    return records
 
 
 def simulate(
@@ -348,28 +387,9 @@ def simulate(
     shots = [int(k) for k in np.atleast_1d(shots)]
     rng = np.random.default_rng(seed)
     design = action_design(settings.micro_values_per_value)
-    scene_ids = np.array([f"s{index:05d}" for index in range(int(n_scenes))])
-    mean_pre = np.zeros(len(VALUES))
-    scene_effects = rng.normal(0.0, settings.tau, size=(int(n_scenes), len(VALUES)))
-
-    frames = [
-        _long_records(
-            _ratings(rng, settings, design, mean_pre, scene_effects, None),
-            design,
-            PRE_CONDITION,
-            scene_ids,
-        )
-    ]
-    gains: dict[str, pd.Series] = {}
-    for k in shots:
-        condition = f"k={k}"
-        gains[condition] = gain_vector(target, direction, k, settings)
-        shifts = _post_shifts(rng, settings, int(n_scenes))
-        ratings = _ratings(
-            rng, settings, design, mean_pre + gains[condition].to_numpy(), scene_effects, shifts
-        )
-        frames.append(_long_records(ratings, design, condition, scene_ids))
-
+    scene_ids = [f"s{index:05d}" for index in range(int(n_scenes))]
+    gains = {f"k={k}": gain_vector(target, direction, k, settings) for k in shots}
+    records = simulate_design(scene_ids, design, gains, settings, rng)
     truth = PlantedTruth(
         coupling=planted_coupling(settings.rho),
         rho=settings.rho,
@@ -379,7 +399,7 @@ def simulate(
         target=None if target is None else canonical_value(target),
         direction=direction,
     )
-    return Simulation(records=pd.concat(frames, ignore_index=True), truth=truth)
+    return Simulation(records=records, truth=truth)
 
 
 # ---------------------------------------------------------------------------
@@ -484,6 +504,7 @@ __all__ = [
     "PlantedTruth",
     "Simulation",
     "simulate",
+    "simulate_design",
     "planted_coupling",
     "circumplex_kernel",
     "steering_gain",

@@ -1,0 +1,195 @@
+"""Backend ``openai``: any OpenAI-compatible chat API, read by text or by logprobs.
+
+The key is read only from an environment variable (default
+``OPENAI_API_KEY``); it never enters a cache key, a judgment, a log line or a
+notebook. Requests run concurrently in a thread pool with a bounded start
+rate, and 429, 5xx, timeouts and connection errors are retried with
+exponential backoff. When the server returns top logprobs for the first
+answer token, the judgment is read from them like the ``hf`` backend's;
+otherwise the text is parsed with :func:`vatnb.parsing.parse_single_rating`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import re
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+
+import numpy as np
+
+from vatnb.elicit.engine import make_judgment, probabilities_to_judgment
+from vatnb.parsing import parse_single_rating
+
+log = logging.getLogger(__name__)
+
+DEFAULT_KEY_VARIABLE = "OPENAI_API_KEY"
+SECRET_NAME = re.compile(r"(api_?key|token|secret|password)", re.IGNORECASE)
+SECRET_VALUE = re.compile(r"^(sk-|sk_|hf_|gsk_|xai-|AIza)[A-Za-z0-9_\-]{8,}$")
+
+
+def reject_secret_parameters(parameters: dict) -> None:
+    """Raise if a parameter looks like an API key, because parameters are written into notebooks.
+
+    A parameter is rejected when its name mentions a key, token, secret or
+    password and its value is a non-empty string that is not an environment
+    variable name, or when any string value looks like a provider key
+    (``sk-...``, ``hf_...`` and similar prefixes).
+    """
+    for name, value in parameters.items():
+        if not isinstance(value, str) or not value:
+            continue
+        names_secret = bool(SECRET_NAME.search(name)) and not re.fullmatch(r"[A-Z][A-Z0-9_]*", value)
+        if names_secret or SECRET_VALUE.match(value.strip()):
+            raise ValueError(
+                f"parameter {name!r} looks like an API key; parameters are saved in the executed "
+                "notebook, so never pass a key as one. Put the key in an environment variable "
+                f"(default {DEFAULT_KEY_VARIABLE}) and pass only the variable's name."
+            )
+
+
+class RateLimiter:
+    """Space request starts at least ``1 / rate`` seconds apart across threads."""
+
+    def __init__(self, rate: float):
+        if rate <= 0:
+            raise ValueError(f"rate must be positive (requests per second), got {rate!r}")
+        self.interval = 1.0 / rate
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        with self._lock:
+            now = time.monotonic()
+            start = max(now, self._next)
+            self._next = start + self.interval
+        delay = start - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+
+
+class OpenAIBackend:
+    """Likert judgments from an OpenAI-compatible chat completions endpoint.
+
+    Parameters
+    ----------
+    model
+        Model name sent to the server.
+    base_url
+        API root, for example ``http://127.0.0.1:8000/v1`` for a local vLLM
+        server; None uses the client's default.
+    key_variable
+        Name of the environment variable that holds the API key.
+    concurrency, rate
+        Parallel requests and maximum request starts per second.
+    max_attempts, backoff, timeout
+        Attempts per item (first try included), base backoff in seconds
+        (doubled per retry), and per-request timeout in seconds.
+    use_logprobs
+        Ask for top logprobs; a server that rejects the request is asked
+        again without them, and logprobs stay off from then on.
+    """
+
+    name = "openai"
+
+    def __init__(self, model: str, base_url: str | None = None, key_variable: str = DEFAULT_KEY_VARIABLE,
+                 concurrency: int = 4, rate: float = 5.0, max_attempts: int = 5, backoff: float = 1.0,
+                 timeout: float = 60.0, temperature: float = 0.0, max_tokens: int = 8,
+                 use_logprobs: bool = True):
+        import openai
+
+        key = os.environ.get(key_variable)
+        if not key:
+            raise ValueError(
+                f"environment variable {key_variable} is not set; export the API key there "
+                "(for a local server without authentication any placeholder works)"
+            )
+        if int(concurrency) < 1 or int(max_attempts) < 1:
+            raise ValueError(f"concurrency and max_attempts must be >= 1, got {concurrency}, {max_attempts}")
+        self.model = str(model)
+        self.base_url = base_url
+        self.batch_size = int(concurrency) * 8
+        self.concurrency = int(concurrency)
+        self.limiter = RateLimiter(rate)
+        self.max_attempts = int(max_attempts)
+        self.backoff = float(backoff)
+        self.temperature = float(temperature)
+        self.max_tokens = int(max_tokens)
+        self.use_logprobs = bool(use_logprobs)
+        self._openai = openai
+        self._client = openai.OpenAI(api_key=key, base_url=base_url, timeout=timeout, max_retries=0)
+        self._retried = 0
+
+    def settings(self) -> dict:
+        return {"temperature": self.temperature, "max_tokens": self.max_tokens,
+                "base_url": self.base_url or "default"}
+
+    def _retryable(self, error: Exception) -> bool:
+        openai = self._openai
+        if isinstance(error, (openai.APITimeoutError, openai.APIConnectionError, openai.RateLimitError)):
+            return True
+        return isinstance(error, openai.APIStatusError) and error.status_code >= 500
+
+    def _request(self, prompt: str):
+        arguments = dict(model=self.model, messages=[{"role": "user", "content": prompt}],
+                         temperature=self.temperature, max_tokens=self.max_tokens)
+        if self.use_logprobs:
+            try:
+                return self._client.chat.completions.create(**arguments, logprobs=True, top_logprobs=20)
+            except self._openai.BadRequestError as error:
+                log.warning("server rejected a logprobs request (%s); continuing without logprobs",
+                            type(error).__name__)
+                self.use_logprobs = False
+        return self._client.chat.completions.create(**arguments)
+
+    def _judge_one(self, prompt: str, points: int) -> dict:
+        for attempt in range(1, self.max_attempts + 1):
+            self.limiter.wait()
+            try:
+                response = self._request(prompt)
+                return self._read(response, points)
+            except Exception as error:  # noqa: BLE001 - classified below, re-raised if not retryable
+                if not self._retryable(error):
+                    if isinstance(error, self._openai.APIError):
+                        log.error("request failed without retry (%s)", type(error).__name__)
+                        return make_judgment(status="failed", reason=type(error).__name__)
+                    raise
+                if attempt == self.max_attempts:
+                    log.error("request failed after %d attempts (%s)", attempt, type(error).__name__)
+                    return make_judgment(status="failed", reason=type(error).__name__)
+                delay = self.backoff * 2 ** (attempt - 1)
+                self._retried += 1
+                log.warning("retrying in %.2f s after %s (attempt %d of %d)",
+                            delay, type(error).__name__, attempt, self.max_attempts)
+                time.sleep(delay)
+        raise AssertionError("unreachable")
+
+    def _read(self, response, points: int) -> dict:
+        choice = response.choices[0] if response.choices else None
+        if choice is None:
+            return make_judgment(reason="empty_response")
+        logprobs = getattr(choice, "logprobs", None)
+        content = getattr(logprobs, "content", None) if logprobs is not None else None
+        if content:
+            probabilities = np.zeros(points)
+            for candidate in content[0].top_logprobs or []:
+                token = candidate.token.strip()
+                if token.isdigit() and 1 <= int(token) <= points:
+                    probabilities[int(token) - 1] += math.exp(candidate.logprob)
+            if probabilities.sum() > 0:
+                return probabilities_to_judgment(probabilities)
+        text = choice.message.content if choice.message else None
+        parsed = parse_single_rating(text, points=points)
+        if parsed.rating is None:
+            return make_judgment(reason=",".join(sorted(parsed.reasons)) or "no_rating")
+        return make_judgment(rating=parsed.rating)
+
+    def judge(self, items: list[dict], points: int, on_judgment) -> None:
+        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+            futures = {pool.submit(self._judge_one, item["prompt"], points): index
+                       for index, item in enumerate(items)}
+            for future in as_completed(futures):
+                on_judgment(futures[future], future.result())
