@@ -1,0 +1,201 @@
+"""Dataset schema and loaders: real ValueActionLens actions, HF datasets, user tables, built-in set."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from vatnb.action_json import parse_action_output, parse_action_outputs
+from vatnb.dataset import (
+    BUILTIN_PROVENANCE,
+    SCHEMA_COLUMNS,
+    builtin_offline_set,
+    canonical_polarity,
+    load_hf_dataset,
+    load_table,
+    load_value_action_lens,
+    map_columns,
+    sign_of,
+    validate_records,
+)
+from vatnb.taxonomy import UnknownValueError
+
+
+def test_real_actions_all_read(real_data):
+    records, report = load_value_action_lens()
+    assert len(records) == 14784
+    assert report.total == 14784
+    assert report.clean + report.repaired + report.unreadable == 14784
+    assert report.repaired > 0
+    assert records["action"].isna().sum() == report.unreadable
+    # Unreadable outputs are refusals or broken text: few, and never silently dropped.
+    assert report.unreadable < 100
+    assert list(records.columns[: len(SCHEMA_COLUMNS)]) == list(SCHEMA_COLUMNS)
+    assert records["micro_value"].nunique() == 56
+    assert records["scene_id"].nunique() == 132
+    assert records.groupby("polarity").size().to_dict() == {"express": 7392, "suppress": 7392}
+    assert records["scene"].isna().all()
+
+
+CLEAN = '{"Human Action": "I vote.", "Feature Attributions": ["vote"], "Natural Language Explanation": "x"}'
+
+
+@pytest.mark.parametrize(
+    ("text", "action", "kind"),
+    [
+        (CLEAN, "I vote.", "clean"),
+        ("```json\n" + CLEAN + "\n```", "I vote.", "code fence or prose removed"),
+        ("Sure! Here it is:\n" + CLEAN, "I vote.", "code fence or prose removed"),
+        ("{'Human Action': 'I vote.', 'Feature Attributions': []}", "I vote.", "single quotes"),
+        (
+            "{'Human Action': 'I praise India's parks.', 'Feature Attributions': ['x'], "
+            "'Natural Language Explanation': 'it's fine'}",
+            "I praise India's parks.",
+            "fields cut at key positions",
+        ),
+        ('{\n "Human Action": "I help my aunt.",\n "Feature Attributions": ["help', "I help my aunt.",
+         "fields cut at key positions"),
+        ("I'm sorry, but I can't assist with that request.", None, "unreadable"),
+        ("", None, "unreadable"),
+        (float("nan"), None, "unreadable"),
+    ],
+)
+def test_action_output_repairs(text, action, kind):
+    assert parse_action_output(text) == (action, kind)
+
+
+def test_action_report_counts():
+    actions, report = parse_action_outputs([CLEAN, "```" + CLEAN + "```", "no json"])
+    assert actions == ["I vote.", "I vote.", None]
+    assert (report.clean, report.repaired, report.unreadable) == (1, 1, 1)
+    assert report.unreadable_rows == [2]
+    assert report.as_dict()["repaired: code fence or prose removed"] == 1
+
+
+def test_builtin_set_design_counts():
+    records = builtin_offline_set()
+    assert len(records) == 12 * 11 * 2 * 56 * 2 == 29568
+    assert records["scene_id"].nunique() == 264
+    assert (records["provenance"] == BUILTIN_PROVENANCE).all()
+    assert records["action"].str.startswith("[template]").all()
+    small = builtin_offline_set(countries=["India"], topics=["Work"], scenes_per_pair=1, micro_values=["Wealth"])
+    assert len(small) == 2
+    assert small["value"].tolist() == ["Power", "Power"]
+
+
+def test_builtin_set_rejects_zero_scenes():
+    with pytest.raises(ValueError, match="scenes_per_pair"):
+        builtin_offline_set(scenes_per_pair=0)
+
+
+def test_validate_canonicalizes_names():
+    table = pd.DataFrame(
+        {
+            "scene_id": [1, 2],
+            "country": ["India", "India"],
+            "topic": ["Work", "Work"],
+            "micro_value": ["Enjoying life", "Accepting portion in life"],
+            "polarity": ["positive", "negative"],
+            "action": ["I rest.", "I complain."],
+        }
+    )
+    records = validate_records(table)
+    assert records["micro_value"].tolist() == ["Enjoying Life", "Accepting My Portion in Life"]
+    assert records["value"].tolist() == ["Hedonism", "Tradition"]
+    assert records["polarity"].tolist() == ["express", "suppress"]
+    assert records["scene_id"].tolist() == ["1", "2"]
+    assert records["split"].isna().all()
+
+
+def test_validate_rejects_unknown_names():
+    table = pd.DataFrame(
+        {"scene_id": ["s"], "country": ["x"], "topic": ["y"], "micro_value": ["Telepathy"],
+         "polarity": ["express"], "action": ["I."]}
+    )
+    with pytest.raises(UnknownValueError, match="Telepathy"):
+        validate_records(table)
+    with pytest.raises(ValueError, match="unknown polarity 'sideways'"):
+        canonical_polarity("sideways")
+
+
+def test_polarity_signs():
+    assert sign_of("positive") == 1
+    assert sign_of("suppress") == -1
+    assert sign_of(-1) == -1
+
+
+def test_map_columns_error_lists_columns():
+    table = pd.DataFrame({"land": ["India"], "subvalue": ["Wealth"], "what_i_do": ["I save."]})
+    with pytest.raises(ValueError) as error:
+        map_columns(table, source="my table")
+    message = str(error.value)
+    assert "['land', 'subvalue', 'what_i_do']" in message
+    assert "'polarity'" in message
+    assert "column_map" in message
+
+
+def test_load_table_csv_and_parquet(tmp_path):
+    table = pd.DataFrame(
+        {
+            "Country": ["India", "India", "Egypt"],
+            "Topic": ["Work", "Work", "Work"],
+            "Scenario": ["A shop.", "A shop.", "A farm."],
+            "sub_value": ["Wealth", "Wealth", "Honest"],
+            "direction": ["express", "suppress", "express"],
+            "text_of_action": ["I sell.", "I give.", "I tell."],
+        }
+    )
+    csv_path = tmp_path / "mine.csv"
+    table.to_csv(csv_path, index=False)
+    records = load_table(csv_path, column_map={"action": "text_of_action"})
+    assert len(records) == 3
+    assert records["scene_id"].nunique() == 2
+    assert records.loc[0, "scene_id"] == records.loc[1, "scene_id"]
+    assert records["provenance"].eq("file:mine.csv").all()
+
+    parquet_path = tmp_path / "mine.parquet"
+    table.to_parquet(parquet_path)
+    assert load_table(parquet_path, column_map={"action": "text_of_action"}).equals(
+        records.assign(provenance="file:mine.parquet")
+    )
+
+
+def test_load_table_bad_input(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        load_table(tmp_path / "absent.csv")
+    (tmp_path / "x.txt").write_text("a")
+    with pytest.raises(ValueError, match="csv or .parquet"):
+        load_table(tmp_path / "x.txt")
+
+
+def test_hf_loader_local_dataset(tmp_path):
+    import datasets
+
+    train = datasets.Dataset.from_dict(
+        {
+            "scenario_id": ["a", "a"],
+            "country": ["India", "India"],
+            "topic": ["Work", "Work"],
+            "scenario": ["A shop.", "A shop."],
+            "value": ["Wealth", "Humble"],
+            "polarity": ["positive", "negative"],
+            "action": ["I sell.", "I boast."],
+        }
+    )
+    test = train.select([0])
+    folder = tmp_path / "hf"
+    datasets.DatasetDict({"train": train, "test": test}).save_to_disk(str(folder))
+    records = load_hf_dataset(str(folder))
+    assert len(records) == 3
+    assert records["split"].tolist() == ["train", "train", "test"]
+    assert records["micro_value"].tolist() == ["Wealth", "Humble", "Wealth"]
+    assert records["provenance"].str.startswith("huggingface:").all()
+
+
+def test_hf_loader_unmappable_lists_columns(tmp_path):
+    import datasets
+
+    folder = tmp_path / "odd"
+    datasets.Dataset.from_dict({"foo": [1], "bar": [2]}).save_to_disk(str(folder))
+    with pytest.raises(ValueError, match=r"Columns found: \['foo', 'bar'\]"):
+        load_hf_dataset(str(folder))
