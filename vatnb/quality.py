@@ -147,7 +147,7 @@ def judge_disagreement(scores: pd.DataFrame, item: str, column: str) -> dict[str
     }
     if len(judges) >= 2:
         pair = wide[judges[:2]].dropna()
-        constant = len(pair) and (pair.nunique() < 2).any()
+        constant = len(pair) >= 3 and bool((pair.nunique() < 2).any())
         if len(pair) < 3 or constant:
             warnings.warn(
                 f"judge correlation on {column} is undefined: {len(pair)} shared items"
