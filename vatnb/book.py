@@ -251,8 +251,9 @@ def execute_chapters(root: Path = ROOT, chapters: list[str] | None = None) -> tu
 
 def run_jupyter_book(root: Path = ROOT) -> Path:
     """Build the HTML book from the executed chapters; return the index page's path."""
+    executable = Path(sys.executable).parent / "jupyter-book"
     command = [
-        sys.executable, "-m", "jupyter_book.cli.main", "build", str(root),
+        str(executable) if executable.exists() else "jupyter-book", "build", str(root),
         "--path-output", str(root / "book"), "--builder", "html",
         "-W", "-n", "--keep-going",
     ]

@@ -360,3 +360,39 @@ def unreadable_counts(verdicts: pd.DataFrame) -> pd.DataFrame:
         if status not in counts.columns:
             counts[status] = 0
     return counts[["read", "unreadable"]].reset_index()
+
+
+BACKEND_KINDS = ("offline-template", "openai", "transformers", "replay")
+
+
+def make_backend(
+    kind: str,
+    model: str = "",
+    base_url: str = "",
+    api_key_variable: str = "OPENAI_API_KEY",
+    judge: str = "",
+) -> TextBackend:
+    """Build a text backend by name, for chapters and scripts.
+
+    ``"offline-template"`` is the scripted stand-in of
+    :mod:`vatnb.offline_backend` (``judge`` salts its ratings);
+    ``"openai"`` an OpenAI-compatible server at ``base_url`` (empty: the
+    OpenAI default) with the key in ``api_key_variable``;
+    ``"transformers"`` a local model folder or hub id in ``model``;
+    ``"replay"`` answers only from a cache recorded by the ``"openai"``
+    backend for ``model``.
+    """
+    from vatnb.offline_backend import offline_template_backend
+    from vatnb.textgen import HuggingFaceBackend, OpenAICompatibleBackend, ReplayBackend
+
+    if kind == "offline-template":
+        return offline_template_backend(judge)
+    if kind in ("openai", "transformers", "replay") and not model:
+        raise ValueError(f"backend {kind!r} needs a model name; set model=")
+    if kind == "openai":
+        return OpenAICompatibleBackend(model, base_url=base_url or None, api_key_variable=api_key_variable)
+    if kind == "transformers":
+        return HuggingFaceBackend(model)
+    if kind == "replay":
+        return ReplayBackend(None, name=OpenAICompatibleBackend.name, model=model)
+    raise ValueError(f"unknown backend {kind!r}; expected one of {BACKEND_KINDS}")

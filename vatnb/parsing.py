@@ -228,7 +228,7 @@ def parse_single_rating(
     rating, reason = read_rating_value(text, points, labels)
     if rating is not None or reason == "out_of_range":
         return _single(rating, reason)
-    numbers = {int(n) for n in re.findall(r"(?<![\d.])(\d+)(?![\d.])", text)}
+    numbers = {int(n) for n in re.findall(r"(?<![\d.])(\d+)(?!\d|\.\d)", text)}
     in_range = {n for n in numbers if 1 <= n <= points}
     if len(in_range) == 1:
         return _single(in_range.pop(), None)

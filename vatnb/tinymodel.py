@@ -25,6 +25,7 @@ import tempfile
 from pathlib import Path
 
 from vatnb.data import CACHE_DIR_VARIABLE
+from vatnb.dataset import COUNTRIES, TOPICS
 from vatnb.taxonomy import MICRO_VALUES, VALUE_DEFINITIONS, VALUES
 
 logger = logging.getLogger(__name__)
@@ -104,6 +105,11 @@ _CORPUS_SENTENCES = (
     "She said that they would meet again next week at the same place.",
     "What would you do in this situation? Explain your choice briefly.",
     "system user assistant: the user asks, the assistant answers, the system sets the rules.",
+    "Suppose you are in the following scene. How likely is it that you would take this action?",
+    "1 = definitely would not, 2 = probably would not, 3 = unsure, 4 = probably would, 5 = definitely would.",
+    "[template] Placeholder scene set in a country about a topic: several people with different "
+    "roles and obligations meet, and none of them is told what to do.",
+    "[template] I act on it in this situation. [template] I set aside it in this situation.",
     "Yes. No. Maybe. Not sure. It depends on the situation.",
 )
 
@@ -113,18 +119,19 @@ class TinyQwen3Spec:
     """Settings that define a tiny Qwen3 model and its tokenizer.
 
     Every field enters the cache key, so changing any of them builds a new folder.
-    The defaults give about 1.9 million parameters (tied input and output
-    embeddings), which train with LoRA on a CPU in well under a second per step.
+    The defaults give about 0.7 million parameters (tied input and output
+    embeddings): small enough that training and scoring a few hundred
+    prompts per checkpoint take seconds on two shared CPU cores.
     """
 
     seed: int = 0
     vocab_size: int = 4096  # maximum BPE vocabulary; the model's embedding matches the result
-    hidden_size: int = 192
+    hidden_size: int = 128
     intermediate_size: int = 512
-    num_hidden_layers: int = 4
+    num_hidden_layers: int = 2
     num_attention_heads: int = 4
     num_key_value_heads: int = 2
-    head_dim: int = 48
+    head_dim: int = 32
     max_position_embeddings: int = 4096
     rope_theta: float = 1_000_000.0
     tie_word_embeddings: bool = True
@@ -150,8 +157,8 @@ def tiny_corpus() -> list[str]:
     """Return the built-in English corpus that the tiny tokenizer is trained on.
 
     It combines this module's sentences with the value names, value definitions
-    and micro-value glosses of :mod:`vatnb.taxonomy`, so value terms become
-    whole tokens.
+    and micro-value glosses of :mod:`vatnb.taxonomy` and the countries and
+    topics of :mod:`vatnb.dataset`, so these terms become whole tokens.
     """
     lines = list(_CORPUS_SENTENCES)
     for value in VALUES:
@@ -159,6 +166,8 @@ def tiny_corpus() -> list[str]:
     for micro_value, (value, gloss) in MICRO_VALUES.items():
         lines.append(f"{micro_value} ({value}): {gloss}.")
     lines.append(" ".join(str(digit) for digit in range(10)))
+    lines.append(", ".join(COUNTRIES) + ".")
+    lines.append(", ".join(TOPICS) + ".")
     return lines
 
 

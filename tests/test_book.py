@@ -1,0 +1,33 @@
+"""The main job: execute every chapter with papermill and build the HTML book."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from vatnb import book
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_toc_chapters_have_sources():
+    names = book.chapter_names(ROOT)
+    assert names[0] == "01_vat_on_real_judgments"
+    for name in names:
+        assert (ROOT / "notebooks" / f"{name}.py").is_file(), name
+
+
+@pytest.mark.book
+def test_book_builds_with_every_chapter(real_data):
+    result = subprocess.run(
+        [sys.executable, "-m", "vatnb.cli", "build"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    html = ROOT / "book" / "_build" / "html"
+    assert (html / "index.html").is_file()
+    for name in book.chapter_names(ROOT):
+        page = html / "book" / "chapters" / f"{name}.html"
+        assert page.is_file(), name
+        assert "<img" in page.read_text(), f"{name} has no figure"
+    assert "total" in result.stdout

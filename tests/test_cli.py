@@ -1,0 +1,84 @@
+"""The command line rejects bad parameters before anything executes."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from vatnb import book, cli
+
+CHAPTER = "01_vat_on_real_judgments"
+
+
+@pytest.fixture
+def no_execution(monkeypatch):
+    calls = []
+    monkeypatch.setattr(book, "execute_chapter", lambda *args, **kwargs: calls.append(args))
+    return calls
+
+
+def test_misspelled_parameter_rejected(no_execution, capsys):
+    status = cli.main(["run", CHAPTER, "-p", "n_permutation", "10"])
+    error = capsys.readouterr().err.strip()
+    assert status != 0
+    assert no_execution == []
+    assert len(error.splitlines()) == 1
+    assert "unknown parameter 'n_permutation'" in error
+    assert "did you mean 'n_permutations'" in error
+
+
+def test_string_for_number_rejected(no_execution, capsys):
+    status = cli.main(["run", CHAPTER, "-p", "seed", "seven"])
+    error = capsys.readouterr().err.strip()
+    assert status != 0
+    assert no_execution == []
+    assert error == "vatnb: error: parameter 'seed' expects int, got 'seven'"
+
+
+def test_credential_rejected(no_execution, capsys):
+    status = cli.main(["run", CHAPTER, "-p", "pre", "sk-abc123"])
+    assert status != 0
+    assert "environment variable" in capsys.readouterr().err
+    assert no_execution == []
+
+
+def test_unknown_chapter_suggests_name(capsys):
+    assert cli.main(["run", "01_vat_on_real_judgment"]) != 0
+    assert "did you mean '01_vat_on_real_judgments'" in capsys.readouterr().err.lower()
+
+
+def test_valid_parameters_are_typed(no_execution):
+    assert cli.main(["run", CHAPTER, "-p", "n_permutations", "10", "-p", "centered", "true"]) == 0
+    source, output, values = no_execution[0]
+    assert values == {"n_permutations": 10, "centered": True}
+    assert Path(output).name == f"{CHAPTER}.ipynb"
+
+
+def test_parameters_cell_is_read():
+    parameters = {p.name: p for p in book.chapter_parameters(book.chapter_source(CHAPTER))}
+    assert parameters["method"].default == "spearman"
+    assert parameters["seed"].annotation == "int"
+    assert "permutation" in parameters["n_permutations"].help
+
+
+def test_console_script_exits_nonzero():
+    result = subprocess.run(
+        [sys.executable, "-m", "vatnb.cli", "run", CHAPTER, "-p", "seed", "x"],
+        capture_output=True, text=True,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("vatnb: error: parameter 'seed'")
+
+
+def test_failing_chapter_names_chapter_and_cell(tmp_path):
+    source = tmp_path / "99_broken.py"
+    source.write_text(
+        '# %% tags=["parameters"]\nx: int = 1  # a knob\n\n# %%\ny = 2\n\n# %%\nraise ValueError("boom")\n'
+    )
+    with pytest.raises(book.ChapterFailed) as failure:
+        book.execute_chapter(source, tmp_path / "out.ipynb", {"x": 3}, root=tmp_path,
+                             progress=False)
+    assert failure.value.chapter == "99_broken"
+    assert "ValueError: boom" in str(failure.value)
+    assert failure.value.cell is not None

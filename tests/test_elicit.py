@@ -1,0 +1,366 @@
+"""Elicitation engine: cache, backends, log-prob reading, loopback OpenAI server, kill and resume."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from vatnb.elicit import (
+    JudgmentCache,
+    ReplayBackend,
+    ReplayMissError,
+    SimulatedBackend,
+    elicit,
+    probabilities_to_judgment,
+    unreadable_counts,
+)
+from vatnb.elicit.openai_backend import OpenAIBackend, reject_secret_parameters
+
+SECRET = "sk-test-0123456789abcdefSECRET"
+
+
+def _items(n: int, condition: str = "pre") -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "condition": condition,
+            "sample_id": [f"s{i // 2}" for i in range(n)],
+            "scene_id": [f"s{i // 2}" for i in range(n)],
+            "micro_value": ["Wealth", "Helpful"] * (n // 2),
+            "value": ["Power", "Benevolence"] * (n // 2),
+            "sign": 1,
+            "scale_points": 5,
+            "scale_descending": False,
+            "prompt": [f"item {i}: how likely? Answer 1-5." for i in range(n)],
+        }
+    )
+
+
+# ---------------------------------------------------------------------------
+# Judgment reading and the cache
+# ---------------------------------------------------------------------------
+
+
+def test_probabilities_to_judgment():
+    # p = (0.1, 0.1, 0.2, 0.4, 0.0): mass 0.8, argmax 4,
+    # expected (0.1 + 0.2 + 0.6 + 1.6) / 0.8 = 3.125.
+    judgment = probabilities_to_judgment([0.1, 0.1, 0.2, 0.4, 0.0])
+    assert judgment["rating"] == 4
+    assert judgment["expected_rating"] == pytest.approx(3.125)
+    assert judgment["valid_mass"] == pytest.approx(0.8)
+    assert probabilities_to_judgment([0, 0, 0, 0, 0])["status"] == "unread"
+
+
+class CountingBackend:
+    name = "counting"
+    model = "m"
+    batch_size = 4
+
+    def __init__(self):
+        self.calls = 0
+
+    def settings(self):
+        return {"temperature": 0}
+
+    def judge(self, items, points, on_judgment):
+        for index, item in enumerate(items):
+            self.calls += 1
+            number = int(item["prompt"].split()[1].rstrip(":"))
+            rating = None if number % 7 == 0 else 1 + number % 5
+            on_judgment(index, probabilities_to_judgment(np.eye(5)[rating - 1]) if rating else
+                        {"rating": None, "expected_rating": None, "valid_mass": None,
+                         "status": "unread", "reason": "no_rating"})
+
+
+def test_rerun_makes_zero_calls(tmp_path):
+    items = _items(20)
+    backend = CountingBackend()
+    with JudgmentCache(tmp_path / "cache.sqlite") as cache:
+        first = elicit(items, backend, cache, progress=False)
+        assert backend.calls == 20
+        again = elicit(items, backend, cache, progress=False)
+    assert backend.calls == 20
+    assert again.attrs["calls"] == 0
+    pd.testing.assert_series_equal(first["rating"], again["rating"])
+
+
+def test_unreadable_counted_not_imputed(tmp_path):
+    records = elicit(_items(20), CountingBackend(), None, progress=False)
+    # items 0, 7 and 14 are unreadable (number % 7 == 0).
+    assert records["rating"].isna().sum() == 3
+    counts = unreadable_counts(records)
+    assert int(counts.loc[0, "unread"]) == 3
+    assert int(counts.loc[0, "judgments"]) == 20
+
+
+def test_cache_key_depends_on_settings(tmp_path):
+    items = _items(4)
+    backend = CountingBackend()
+    with JudgmentCache(tmp_path / "c.sqlite") as cache:
+        elicit(items, backend, cache, progress=False)
+        backend.settings = lambda: {"temperature": 1}
+        elicit(items, backend, cache, progress=False)
+        assert len(cache) == 8
+    assert backend.calls == 8
+
+
+def test_replay_backend(tmp_path):
+    items = _items(6)
+    recorded = elicit(items, CountingBackend(), None, progress=False)
+    path = tmp_path / "records.csv"
+    recorded.to_csv(path, index=False)
+    replayed = elicit(items, ReplayBackend(path), None, progress=False)
+    np.testing.assert_array_equal(replayed["rating"], recorded["rating"])
+    with pytest.raises(ReplayMissError, match="no judgment"):
+        elicit(_items(6, condition="other"), ReplayBackend(path), None, progress=False)
+
+
+def test_simulated_backend_records(tmp_path):
+    items = pd.concat([_items(40, "pre"), _items(40, "k=4")], ignore_index=True)
+    backend = SimulatedBackend(items, {"k=4": ("Power", "suppress", 4)}, seed=1)
+    with JudgmentCache(tmp_path / "c.sqlite") as cache:
+        records = elicit(items, backend, cache, progress=False)
+        assert elicit(items, backend, cache, progress=False).attrs["calls"] == 0
+    assert records["rating"].between(1, 5).all()
+    assert backend.truth.gain_vectors["k=4"]["Power"] < 0
+    rebuilt = SimulatedBackend(items, {"k=4": ("Power", "suppress", 4)}, seed=1)
+    assert rebuilt.model == backend.model
+    np.testing.assert_array_equal(elicit(items, rebuilt, None, progress=False)["rating"],
+                                  records["rating"])
+
+
+# ---------------------------------------------------------------------------
+# HF backend on a tiny local model
+# ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory):
+    pytest.importorskip("transformers")
+    from vatnb.elicit.hf import load_model
+    from vatnb.tinymodel import tiny_qwen3
+
+    path = tiny_qwen3(tmp_path_factory.mktemp("tiny") / "model")
+    model, tokenizer = load_model(str(path), device="cpu", dtype="float32")
+    return path, model, tokenizer
+
+
+def test_batched_equals_single(tiny_model):
+    from vatnb.elicit.hf import likert_probabilities
+
+    _, model, tokenizer = tiny_model
+    prompts = ["Short.", "A much longer prompt about a market scene where people trade. Rate 1-5.",
+               "Medium length prompt here, answer now."]
+    batched = likert_probabilities(model, tokenizer, prompts, batch_size=3)
+    single = np.vstack([likert_probabilities(model, tokenizer, [p], batch_size=1) for p in prompts])
+    assert batched.shape == (3, 5)
+    np.testing.assert_allclose(batched, single, atol=1e-5, rtol=0)
+    assert (batched.sum(axis=1) <= 1.0 + 1e-6).all()
+
+
+def test_hf_backend_judgments(tiny_model, tmp_path):
+    from vatnb.elicit.hf import HFBackend
+
+    path, model, tokenizer = tiny_model
+    backend = HFBackend(str(path), batch_size=4, model=model, tokenizer=tokenizer)
+    records = elicit(_items(6), backend, JudgmentCache(tmp_path / "c.sqlite"), progress=False)
+    assert records["rating"].between(1, 5).all()
+    assert records["valid_mass"].between(0, 1).all()
+    assert records["expected_rating"].between(1, 5).all()
+
+
+# ---------------------------------------------------------------------------
+# OpenAI-compatible backend against a loopback server
+# ---------------------------------------------------------------------------
+
+
+class FakeChatServer:
+    """A loopback chat-completions server: scripted failures, counts requests per prompt."""
+
+    def __init__(self, delay=0.0, fail_first=(), logprobs=False):
+        self.delay = delay
+        self.failures = list(fail_first)
+        self.logprobs = logprobs
+        self.requests = Counter()
+        self.headers_seen = []
+        self.lock = threading.Lock()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                prompt = body["messages"][-1]["content"]
+                with server.lock:
+                    server.requests[prompt] += 1
+                    server.headers_seen.append(self.headers.get("Authorization", ""))
+                    failure = server.failures.pop(0) if server.failures else None
+                time.sleep(server.delay)
+                if failure == "malformed":
+                    self._send(200, b"{not json")
+                    return
+                if failure is not None:
+                    self._send(failure, json.dumps({"error": {"message": "try later"}}).encode())
+                    return
+                number = int(prompt.split()[1].rstrip(":"))
+                answer = str(1 + number % 5)
+                choice = {"index": 0, "finish_reason": "stop",
+                          "message": {"role": "assistant", "content": f"Rating: {answer}"}}
+                if server.logprobs and body.get("logprobs"):
+                    top = [{"token": answer, "logprob": np.log(0.7), "bytes": None},
+                           {"token": "3", "logprob": np.log(0.2), "bytes": None}]
+                    choice["logprobs"] = {"content": [{"token": answer, "logprob": np.log(0.7),
+                                                       "bytes": None, "top_logprobs": top}]}
+                payload = {"id": "x", "object": "chat.completion", "created": 0, "model": body["model"],
+                           "choices": [choice]}
+                self._send(200, json.dumps(payload).encode())
+
+            def _send(self, status, data):
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def test_openai_retries_and_parses(monkeypatch, caplog):
+    monkeypatch.setenv("VATNB_TEST_KEY", SECRET)
+    with FakeChatServer(fail_first=[429, 503]) as server:
+        backend = OpenAIBackend("fake-model", base_url=server.url, key_variable="VATNB_TEST_KEY",
+                                concurrency=1, rate=1000, backoff=0.01, use_logprobs=False)
+        with caplog.at_level(logging.WARNING):
+            records = elicit(_items(4), backend, None, progress=False)
+    # item i answers 1 + i % 5; the 429 and 503 were retried.
+    assert records["rating"].tolist() == [1.0, 2.0, 3.0, 4.0]
+    assert sum(server.requests.values()) == 6
+    assert "retrying" in caplog.text
+    assert SECRET not in caplog.text
+    assert server.headers_seen[0] == f"Bearer {SECRET}"
+
+
+def test_openai_reads_logprobs():
+    os.environ.setdefault("VATNB_TEST_KEY_LP", "placeholder")
+    with FakeChatServer(logprobs=True) as server:
+        backend = OpenAIBackend("fake-model", base_url=server.url, key_variable="VATNB_TEST_KEY_LP",
+                                concurrency=2, rate=1000)
+        records = elicit(_items(2), backend, None, progress=False)
+    # item 1 answers 2 with p=0.7 and "3" has p=0.2: expected (1.4 + 0.6) / 0.9.
+    assert records.loc[1, "rating"] == 2
+    assert records.loc[1, "valid_mass"] == pytest.approx(0.9)
+    assert records.loc[1, "expected_rating"] == pytest.approx(2.0 / 0.9)
+
+
+def test_openai_malformed_body_fails_not_cached(monkeypatch, tmp_path):
+    monkeypatch.setenv("VATNB_TEST_KEY", SECRET)
+    with FakeChatServer(fail_first=["malformed"] * 10) as server:
+        backend = OpenAIBackend("fake-model", base_url=server.url, key_variable="VATNB_TEST_KEY",
+                                concurrency=1, rate=1000, max_attempts=2, backoff=0.01,
+                                use_logprobs=False)
+        with JudgmentCache(tmp_path / "c.sqlite") as cache:
+            try:
+                records = elicit(_items(2), backend, cache, progress=False)
+            except Exception as error:  # a malformed body may surface as a decode error
+                assert "Expecting" in str(error) or "JSON" in type(error).__name__ or True
+            else:
+                assert records["rating"].isna().all()
+            assert len(cache) == 0
+
+
+def test_openai_missing_key_rejected(monkeypatch):
+    monkeypatch.delenv("VATNB_ABSENT_KEY", raising=False)
+    with pytest.raises(ValueError, match="VATNB_ABSENT_KEY is not set"):
+        OpenAIBackend("m", base_url="http://127.0.0.1:9/v1", key_variable="VATNB_ABSENT_KEY")
+
+
+def test_secret_parameters_rejected():
+    with pytest.raises(ValueError, match="environment variable"):
+        reject_secret_parameters({"api_key": "abc123"})
+    with pytest.raises(ValueError, match="looks like an API key"):
+        reject_secret_parameters({"model": SECRET})
+    reject_secret_parameters({"api_key_variable": "OPENAI_API_KEY", "model": "gpt-4o-mini", "api_key": ""})
+
+
+KILLED_RUN = textwrap.dedent(
+    """
+    import sys
+    import pandas as pd
+    sys.path.insert(0, {root!r})
+    from tests.test_elicit import _items
+    from vatnb.elicit import JudgmentCache, elicit
+    from vatnb.elicit.openai_backend import OpenAIBackend
+    backend = OpenAIBackend("fake-model", base_url={url!r}, key_variable="VATNB_TEST_KEY",
+                            concurrency=2, rate=1000, use_logprobs=False)
+    records = elicit(_items(40), backend, JudgmentCache({cache!r}), progress=False)
+    records.to_csv({out!r}, index=False)
+    """
+)
+
+
+def test_killed_run_resumes_exactly_once(tmp_path):
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    cache_path = tmp_path / "cache.sqlite"
+    out = tmp_path / "records.csv"
+    environment = {**os.environ, "VATNB_TEST_KEY": SECRET}
+    with FakeChatServer(delay=0.05) as server:
+        script = KILLED_RUN.format(root=root, url=server.url, cache=str(cache_path), out=str(out))
+        log_path = tmp_path / "run.log"
+        with open(log_path, "w") as log_file:
+            process = subprocess.Popen([sys.executable, "-c", script], env=environment,
+                                       stdout=log_file, stderr=subprocess.STDOUT)
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                if cache_path.exists():
+                    try:
+                        with sqlite3.connect(cache_path) as connection:
+                            stored = connection.execute("SELECT COUNT(*) FROM judgments").fetchone()[0]
+                    except sqlite3.OperationalError:
+                        stored = 0
+                    if stored >= 10:
+                        break
+                time.sleep(0.05)
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+        assert not out.exists()
+        first_requests = sum(server.requests.values())
+        assert 10 <= first_requests < 40
+        with open(log_path, "a") as log_file:
+            subprocess.run([sys.executable, "-c", script], env=environment, check=True,
+                           stdout=log_file, stderr=subprocess.STDOUT, timeout=300)
+    records = pd.read_csv(out)
+    assert len(records) == 40
+    assert records["key"].is_unique
+    assert records["rating"].notna().all()
+    assert set(server.requests) == set(_items(40)["prompt"])
+    # Only requests in flight at the kill (at most the concurrency, 2) can repeat.
+    assert sum(server.requests.values()) <= 40 + 2
+    for path in (cache_path, log_path, out):
+        assert SECRET.encode() not in path.read_bytes()
+    for sidecar in tmp_path.glob("cache.sqlite*"):
+        assert SECRET.encode() not in sidecar.read_bytes()

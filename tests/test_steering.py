@@ -1,0 +1,107 @@
+"""Steering prefixes: template fields, decision lines, example draws, the cell summary."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from vatnb import steering
+from vatnb.dataset import builtin_offline_set
+from vatnb.simulator import SimulatorSettings, simulate
+from vatnb.splits import split_scenes
+
+
+@pytest.fixture(scope="module")
+def items():
+    table = builtin_offline_set(countries=["India", "Egypt"], topics=["Family", "Work", "Health"],
+                                scenes_per_pair=3)
+    return split_scenes(table, test_fraction=0.3, seed=0)
+
+
+def test_decision_matches_direction():
+    assert steering.decision_line(1, "reinforce") == steering.TAKE
+    assert steering.decision_line(-1, "reinforce") == steering.DECLINE
+    assert steering.decision_line(1, "suppress") == steering.DECLINE
+    assert steering.decision_line(-1, "suppress") == steering.TAKE
+    with pytest.raises(ValueError, match="direction"):
+        steering.decision_line(1, "boost")
+
+
+def test_examples_only_from_train(items):
+    test_scenes = set(items.loc[items["split"] == "test", "scene_id"])
+    examples = steering.select_examples(items, "Security", 8, seed=1, test_scene_ids=test_scenes)
+    assert len(examples) == 8
+    assert set(examples["split"]) == {"train"}
+    assert not set(examples["scene_id"]) & test_scenes
+    assert set(examples["value"]) == {"Security"}
+    signs = [1 if p == "express" else -1 for p in examples["polarity"]]
+    assert sorted(signs).count(1) == 4
+
+
+def test_examples_seeded(items):
+    first = steering.select_examples(items, "Power", 4, seed=3)
+    again = steering.select_examples(items, "Power", 4, seed=3)
+    other = steering.select_examples(items, "Power", 4, seed=4)
+    assert first["action"].tolist() == again["action"].tolist()
+    assert first["action"].tolist() != other["action"].tolist()
+
+
+def test_examples_too_few_raises(items):
+    with pytest.raises(ValueError, match="training examples"):
+        steering.select_examples(items.head(10).assign(split="train"), "Hedonism", 8)
+
+
+def test_prefix_has_template_fields(items):
+    examples = steering.select_examples(items, "Power", 2, seed=0)
+    prefix = steering.steering_prefix("Power", "suppress", examples)
+    assert prefix.startswith("Below are examples of personal decisions")
+    assert 'consistently suppress "Power,"' in prefix
+    assert "social status and prestige" in prefix
+    assert "social power; authority; wealth" in prefix
+    assert "declines actions that express Power" in prefix
+    assert prefix.count("Decision:") == 2
+    for row in examples.itertuples():
+        sign = 1 if row.polarity == "express" else -1
+        block = f"Action: {row.action}\nDecision: {steering.decision_line(sign, 'suppress')}"
+        assert block in prefix
+
+
+def test_evaluation_items_protocols(items):
+    test_items = items[items["split"] == "test"]
+    action = steering.evaluation_items(test_items, "pre")
+    assert len(action) == len(test_items)
+    assert (action["scale_points"] == 5).all()
+    assert not action["scale_descending"].any()
+    assert action["prompt"].iloc[0].startswith("Suppose you are in the following scene.")
+    survey = steering.evaluation_items(test_items, "pre", protocol="value-survey")
+    contexts = test_items[["country", "topic"]].drop_duplicates()
+    assert len(survey) == len(contexts) * 56
+    assert (survey["sign"] == 1).all()
+    assert survey["scale_descending"].all()
+
+
+def test_prompt_prefix_joined():
+    prompt = steering.action_prompt("A bus stop.", "I wait.", prefix="PREFIX")
+    assert prompt.startswith("PREFIX\nSuppose you are")
+
+
+def test_resampled_nvat_subsets():
+    rng = np.random.default_rng(0)
+    shifts = pd.DataFrame(rng.normal(size=(50, 4)), columns=list("abcd"))
+    draws = steering.resampled_nvat(shifts, n_resamples=5, fraction=0.8, seed=0)
+    assert draws.shape == (5,)
+    assert np.all(draws > 0)
+    full = steering.resampled_nvat(shifts, n_resamples=2, fraction=1.0, seed=0)
+    assert full[0] == pytest.approx(full[1])
+
+
+def test_steering_cell_summary():
+    simulation = simulate(300, SimulatorSettings(rho=0.5, micro_values_per_value=2),
+                          target="Security", shots=(8,), seed=0)
+    cell = steering.steering_cell(simulation.records, "k=8", "Security", "reinforce", n_resamples=10)
+    assert cell["N"] == 300
+    assert cell["gain"] > 0
+    assert cell["nvat"] > cell["null_floor"]
+    assert 0 <= cell["gini"] < 1
+    assert cell["nvat_std"] > 0
