@@ -93,8 +93,7 @@ class KendallPlan:
             chunk = small[positions]
             index = self._cell_index(self.pairs[chunk], shape)
             counts = np.bincount(index.ravel(), minlength=len(chunk) * shape[0] * shape[1])
-            # Stored rows-first, so that the cells of a set of rows are contiguous.
-            self.chunks.append((chunk, shape, np.ascontiguousarray(index.T), counts.astype(float)))
+            self.chunks.append([chunk, shape, index, counts.astype(float), False])
 
     def _cell_index(self, pairs: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
         """Return the (len(pairs), n) flat cell of each row; missing codes use the last level."""
@@ -108,8 +107,12 @@ class KendallPlan:
         return offsets + first.astype(dtype) * shape[1] + second
 
     def _tables(self, chunk_entry, weights: np.ndarray | None) -> np.ndarray:
-        chunk, shape, index, counts = chunk_entry
+        chunk, shape, index, counts, rows_first = chunk_entry
         if weights is not None:
+            if not rows_first:
+                # Store rows first once, so that the cells of a set of rows are contiguous.
+                index = chunk_entry[2] = np.ascontiguousarray(index.T)
+                chunk_entry[4] = True
             # Start from the unweighted tables and correct only the rows whose
             # weight is not 1 (for an 80% subsample, a fifth of the rows), one
             # unweighted bincount per distinct weight.
