@@ -109,6 +109,7 @@ _CORPUS_SENTENCES = (
     "1 = definitely would not, 2 = probably would not, 3 = unsure, 4 = probably would, 5 = definitely would.",
     "[template] Placeholder scene set in a country about a topic: several people with different "
     "roles and obligations meet, and none of them is told what to do.",
+    "Context: a scene. Action: an action. Decision: a decision. Answer: a number. How?",
     "[template] I act on it in this situation. [template] I set aside it in this situation.",
     "Yes. No. Maybe. Not sure. It depends on the situation.",
 )
