@@ -55,6 +55,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from vatnb import data, dataset as ds, generation, prompts, quality, splits
+from vatnb.taxonomy import MICRO_VALUES
 from vatnb.provenance import provenance_table
 from vatnb.textgen import DecodingSettings, ResponseCache
 
@@ -88,9 +89,9 @@ design = pd.DataFrame(
         ("countries", len(ds.COUNTRIES), 12),
         ("topics", len(ds.TOPICS), 11),
         ("scenes (countries x topics x 2)", len(ds.COUNTRIES) * len(ds.TOPICS) * ds.SCENES_PER_PAIR, 264),
-        ("micro-values", len(generation.MICRO_VALUES), 56),
+        ("micro-values", len(MICRO_VALUES), 56),
         ("actions (scenes x micro-values x 2 polarities)",
-         len(ds.COUNTRIES) * len(ds.TOPICS) * ds.SCENES_PER_PAIR * len(generation.MICRO_VALUES) * 2, 29568),
+         len(ds.COUNTRIES) * len(ds.TOPICS) * ds.SCENES_PER_PAIR * len(MICRO_VALUES) * 2, 29568),
     ],
     columns=["item", "count in vatnb", "paper, Table 5"],
 )
@@ -111,7 +112,7 @@ display(pd.DataFrame(
 ))
 print(prompts.ACTION_PROMPT.render(
     scene="<the scene text>", polarity=prompts.polarity_verb("suppress"),
-    value="Wealth", claim=generation.MICRO_VALUES["Wealth"][1],
+    value="Wealth", claim=MICRO_VALUES["Wealth"][1],
 ))
 
 # %% [markdown]
