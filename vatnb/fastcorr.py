@@ -24,8 +24,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-# A pair takes the contingency-table route when Kx * Ky is at most this many
-# cells; larger tables cost more memory than sorting the pair would.
+# A pair takes the contingency-table route when its table, (Kx + 1) x (Ky + 1)
+# cells with one extra level for missing entries, has at most this many cells.
+# Larger tables cost more memory than sorting the pair, so scipy handles them.
 MAX_TABLE_CELLS = 4096
 
 # Upper bound on the float64 elements one chunk of pairs or draws may allocate
@@ -64,7 +65,8 @@ def dense_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 class KendallPlan:
     """Precomputed contingency-table layout of every column pair of one data set.
 
-    Build it once per data set; :meth:`matrix` and :meth:`matrices` then
+    Build it once per data set; it keeps one cell index (4 bytes) per row and
+    column pair, about 55 MB for 9,002 rows and 56 columns. :meth:`matrix` and :meth:`matrices` then
     compute tau-b for any row weights. The cell of row r in the table of
     pair k is stored as one integer, so all tables of a group of pairs come
     from one ``np.bincount``. Missing entries get their own last row or

@@ -4,8 +4,9 @@ Two schemes, both over scenes (every sample of a drawn scene comes along):
 
 * ``subsample`` (default): each draw keeps ``fraction`` of the scenes
   (default 80%), chosen without replacement, so no scene is in a draw twice.
-  This is the check of the paper's appendix E ("repeatedly sample 80% of
-  scenarios and recompute VAT"). Its spread is not a standard error: a
+  This is the stability check of Chen and Shen, "Value Alignment Tax",
+  appendix E, which recomputes VAT on repeated 80% samples of the scenarios.
+  Its spread is not a standard error: a
   draw shares most scenes with every other draw, so the std shrinks as
   ``fraction`` grows.
 * ``bootstrap``: each draw takes as many scenes as there are, with
@@ -33,12 +34,18 @@ Examples
 from __future__ import annotations
 
 import logging
+import warnings
 
 import numpy as np
 import pandas as pd
 
 from vatnb.fastcorr import KendallPlan, weighted_spearman_matrices
-from vatnb.metrics import CORRELATION_METHODS, center_shifts, coupling_matrix
+from vatnb.metrics import (
+    CORRELATION_METHODS,
+    UndefinedMetricWarning,
+    center_shifts,
+    coupling_matrix,
+)
 
 log = logging.getLogger(__name__)
 
@@ -180,7 +187,8 @@ def resample_nvat(
 ) -> np.ndarray:
     """Return nVAT of every scene-level draw, shape (n_draws,).
 
-    Default: 80% of scenes without replacement (the paper's appendix E); use
+    Default: 80% of scenes without replacement, as in the stability check of
+    Chen and Shen, "Value Alignment Tax", appendix E; use
     ``scheme="bootstrap"`` for the classic bootstrap. See
     :func:`resample_couplings` for the arguments.
     """
@@ -266,10 +274,8 @@ def _align_scenes(shifts: pd.DataFrame, scenes) -> np.ndarray:
 def _pairwise_draw(data: pd.DataFrame, row_weights: np.ndarray) -> np.ndarray:
     repeats = row_weights.astype(np.int64)
     expanded = data.iloc[np.repeat(np.arange(len(data)), repeats)].reset_index(drop=True)
-    import warnings
-
-    from vatnb.metrics import UndefinedMetricWarning
-
+    # A value constant within one draw is expected now and then; its NaN row
+    # is counted by the caller, so the per-draw warning is silenced here.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UndefinedMetricWarning)
         return coupling_matrix(expanded, method="spearman").to_numpy(float)
