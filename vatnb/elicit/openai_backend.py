@@ -3,7 +3,7 @@
 The key is read only from an environment variable (default
 ``OPENAI_API_KEY``); it never enters a cache key, a judgment, a log line or a
 notebook. Requests run concurrently in a thread pool with a bounded start
-rate, and 429, 5xx, timeouts and connection errors are retried with
+rate, and 429, 5xx, timeouts, connection errors and malformed bodies are retried with
 exponential backoff. When the server returns top logprobs for the first
 answer token, the judgment is read from them like the ``hf`` backend's;
 otherwise the text is parsed with :func:`vatnb.parsing.parse_single_rating`.
@@ -129,6 +129,9 @@ class OpenAIBackend:
 
     def _retryable(self, error: Exception) -> bool:
         openai = self._openai
+        if isinstance(error, ValueError):
+            # A malformed response body (json.JSONDecodeError); the server may recover.
+            return True
         if isinstance(error, (openai.APITimeoutError, openai.APIConnectionError, openai.RateLimitError)):
             return True
         return isinstance(error, openai.APIStatusError) and error.status_code >= 500
