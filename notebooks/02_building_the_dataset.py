@@ -33,7 +33,7 @@
 backend: str = "offline-template"  # "offline-template" (scripted, no model), "openai", "transformers" or "replay"
 model: str = ""  # generator model: API model name, local model folder, or the model a replay cache was recorded with
 base_url: str = ""  # OpenAI-compatible API root (empty: OpenAI); e.g. http://localhost:11434/v1 for Ollama
-api_key_variable: str = "OPENAI_API_KEY"  # environment variable that holds the API key (never the key itself)
+api_key_variable: str = "OPENAI_API_KEY"  # environment variable that contains the API key (never the key itself)
 judge_models: str = "judge-a,judge-b"  # comma-separated judge models; the paper used gpt-4o-mini,deepseek-chat
 countries: str = "India,Germany"  # comma-separated countries for the live generation
 topics: str = "Family,Work"  # comma-separated topics for the live generation
@@ -194,9 +194,9 @@ for name, table, item, column in (
 # %% [markdown]
 # ## 6. Splits
 #
-# The split works on scenes: 30% of the scenes of each country x topic stratum (shared
-# out by largest remainders, so the total is exactly 30%) go to the test part with all
-# their actions, and no scene is in both parts. The training part is then cut into one
+# The split works on scenes. 30% of the scenes of each country x topic stratum go to the
+# test part with all their actions, and no scene is in both parts. The test scenes are
+# shared out over the strata by largest remainders, so the total is exactly 30%. The training part is then cut into one
 # split per Schwartz value. The paper's Table 9 stands beside the table for comparison.
 
 # %%
@@ -223,12 +223,12 @@ display(table9)
 # With the built-in design every value's count is fixed by its number of micro-values
 # (e.g. Universalism's 9 against Hedonism's 2). The paper's counts follow the same order
 # but are not multiples of 2 x its scene count, which its Appendix C attributes to
-# filtering; its train rows add up to 21,078 while section 4 states 20,566.
+# filtering. Its train rows add up to 21,078, while its section 4 states 20,566.
 
 # %% [markdown]
 # ## 7. Real actions from ValueActionLens
 #
-# The ValueActionLens dataset (Shen, Clark and Mitra, 2025) holds 14,784 actions written
+# The ValueActionLens dataset (Shen, Clark and Mitra, 2025) contains 14,784 actions written
 # by GPT-4o for the same 12 countries, 11 topics, 56 micro-values and 2 polarities, with
 # one context per country x topic and no scene text. Each raw output should be JSON; the
 # loader repairs code fences, prose around the JSON, single quotes and truncation, and

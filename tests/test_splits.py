@@ -78,5 +78,5 @@ def test_split_table_layout(design):
     assert table.iloc[-1]["samples"] == 79 * 112
     paper = paper_table_9()
     assert paper["samples"].tolist()[-1] == 9002
-    # The paper's train rows add up to 21,078, not the 20,566 its section 4 states.
+    # Table 9's train rows add up to 21,078, not the 20,566 that section 4 of the paper states.
     assert paper["samples"].iloc[:10].sum() == 21078

@@ -2,7 +2,7 @@
 
 Stage I writes scenes per (country, topic); Stage II writes, for each scene,
 micro-value and polarity, one first-person action. Two judges rate scenes per
-diagnostic value and actions per item, answering in JSON. Prompt texts come
+diagnostic value and actions per item, and return JSON. Prompt texts come
 from :mod:`vatnb.prompts`; free-text generation goes through
 :mod:`vatnb.textgen`, so every stage is cached and resumable.
 
@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 MAX_ACTION_WORDS = 50
 MAX_SCENE_WORDS = 120
 
-# Diagnostic values of the scene judge (paper, Appendix B.1.3), named as the paper names them.
+# Diagnostic values of the scene judge, spelled as Chen and Shen list them (Appendix B.1.3).
 DIAGNOSTIC_VALUES: tuple[str, ...] = ("Universalism", "Social Power", "Tradition", "Self-Direction")
 
 # Judges rate without sampling, so that reruns and replays agree.
@@ -127,7 +127,7 @@ ACTION_VERDICT_FIELDS: dict[str, str] = {
 
 @dataclass(frozen=True)
 class JudgeVerdict:
-    """A judge's parsed answer: ``status`` is ``"read"`` or ``"unreadable"`` (then ``reason`` says why)."""
+    """A parsed judge verdict: ``status`` is ``"read"`` or ``"unreadable"``, and then ``reason`` gives the cause."""
 
     status: str
     fields: dict = field(default_factory=dict)
@@ -135,7 +135,7 @@ class JudgeVerdict:
 
 
 def parse_judge_verdict(text: str, kind: str) -> JudgeVerdict:
-    """Read a judge's JSON answer for a ``"scene"`` or an ``"action"`` verdict.
+    """Parse a judge's JSON output for a ``"scene"`` or an ``"action"`` verdict.
 
     The JSON object may sit inside code fences or prose. Booleans accept JSON
     true/false and the strings "true"/"false"/"yes"/"no"; ratings accept
@@ -374,13 +374,13 @@ def make_backend(
 ) -> TextBackend:
     """Build a text backend by name, for chapters and scripts.
 
-    ``"offline-template"`` is the scripted stand-in of
-    :mod:`vatnb.offline_backend` (``judge`` salts its ratings);
-    ``"openai"`` an OpenAI-compatible server at ``base_url`` (empty: the
-    OpenAI default) with the key in ``api_key_variable``;
-    ``"transformers"`` a local model folder or hub id in ``model``;
-    ``"replay"`` answers only from a cache recorded by the ``"openai"``
-    backend for ``model``.
+    - ``"offline-template"``: the scripted stand-in of
+      :mod:`vatnb.offline_backend` (``judge`` salts its ratings).
+    - ``"openai"``: an OpenAI-compatible server at ``base_url`` (empty: the
+      OpenAI default) with the key in ``api_key_variable``.
+    - ``"transformers"``: a local model folder or hub id in ``model``.
+    - ``"replay"``: responses only from a cache that the ``"openai"``
+      backend recorded for ``model``.
     """
     from vatnb.offline_backend import offline_template_backend
     from vatnb.textgen import HuggingFaceBackend, OpenAICompatibleBackend, ReplayBackend

@@ -3,10 +3,10 @@
 :func:`offline_template_backend` answers the four prompts of
 :mod:`vatnb.prompts` from fixed templates filled with the fields it reads
 back out of the prompt. Its texts are placeholders, not model output, and
-every one starts with ``[template]``. To show the failure paths, it breaks a
-rule on purpose for a fixed share of prompts, chosen by a hash of the prompt
-(so the same prompts always fail): about one action in eight has two
-sentences, and about one judge answer in ten is prose without JSON.
+every one starts with ``[template]``. It breaks a rule on purpose for a fixed
+share of prompts, chosen by a hash of the prompt, so that the failure paths
+run and the same prompts always fail. About one action in eight has two
+sentences, and about one judge response in ten is prose without JSON.
 Its judge ratings are hash-derived numbers, not judgments.
 """
 

@@ -16,7 +16,7 @@ read (paper, Appendix B.2.6).
 
 A scene or action that breaks a hard constraint keeps its judged dimensions
 but gets S_scene or S_action 0 (paper, Appendix B.2.2). Unreadable verdicts
-are left out of every mean and counted in the ``unreadable`` column; an item
+are left out of every mean and counted in the ``unreadable`` column. An item
 with no readable verdict from a judge gets NaN scores from that judge.
 """
 

@@ -1,9 +1,9 @@
 """Scene-level train/test splits and the value-specific training splits.
 
-The paper splits its 264 scenes 70/30, stratified by (country, topic), so that
+Chen and Shen, "Value Alignment Tax", split its 264 scenes 70/30, stratified by (country, topic), so that
 no scene contributes actions to both parts; the training part is then cut
 into one split per Schwartz value, each the training data of one steering
-objective (paper, section 4 and Appendix C, Table 9).
+objective (their section 4 and Appendix C, Table 9).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def split_scenes(
     quota, and the leftover scenes go to the strata with the largest
     fractional parts, ties broken by the seeded generator. Within a stratum
     the test scenes are a seeded random draw. With two scenes per stratum
-    (the paper's design) and 30% test, most strata keep both scenes in one
+    (the design of Chen and Shen) and 30% test, most strata keep both scenes in one
     part, because a stratum cannot hold 0.6 test scenes.
 
     Parameters
@@ -130,7 +130,7 @@ def split_table(records: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["split", "value", "samples", "scenes"])
 
 
-# Table 9 of the paper (sample counts per split), for side-by-side display.
+# Sample counts per split from Chen and Shen, "Value Alignment Tax", Table 9.
 PAPER_TABLE_9: tuple[tuple[str, str, int], ...] = (
     ("Train", "Universalism", 3398),
     ("Train", "Benevolence", 3384),

@@ -6,7 +6,7 @@ Three backends share one interface, :class:`TextBackend`:
   completions API (OpenAI, DeepSeek, a local vLLM or Ollama server), with
   bounded, logged retries;
 - :class:`HuggingFaceBackend`: a local ``transformers`` causal LM;
-- :class:`ReplayBackend`: recorded or scripted answers and no model at all,
+- :class:`ReplayBackend`: recorded or scripted responses and no model at all,
   for offline runs and tests.
 
 :func:`generate_texts` runs a list of :class:`TextRequest` through a backend
@@ -52,7 +52,7 @@ class ReplayMissError(KeyError):
 class DecodingSettings:
     """Decoding parameters sent with every request; part of the cache key.
 
-    The paper generated scenes and actions with temperature 0.7.
+    Chen and Shen generated scenes and actions with gpt-4o-mini at temperature 0.7.
     """
 
     temperature: float = 0.7
@@ -71,7 +71,7 @@ class DecodingSettings:
 
 @dataclass(frozen=True)
 class TextRequest:
-    """One prompt to complete; ``sample_index`` tells apart repeated draws of one prompt."""
+    """One prompt to complete; ``sample_index`` distinguishes repeated draws of one prompt."""
 
     prompt: str
     settings: DecodingSettings = field(default_factory=DecodingSettings)
@@ -199,7 +199,7 @@ def generate_texts(
 
 
 class ReplayBackend(TextBackend):
-    """Answers from recorded responses (a mapping) or a scripted function, never a model.
+    """Return recorded responses (a mapping) or a scripted function's output, never a model's.
 
     Give it the ``name`` and ``model`` of the backend that produced a cache to
     replay that cache through :func:`generate_texts`: every cached request is
@@ -237,7 +237,7 @@ class OpenAICompatibleBackend(TextBackend):
     Parameters
     ----------
     model
-        Model name as the server knows it (``"gpt-4o-mini"``, ``"deepseek-chat"``).
+        Model name on the server (``"gpt-4o-mini"``, ``"deepseek-chat"``).
     base_url
         API root, e.g. ``"https://api.deepseek.com/v1"`` or
         ``"http://localhost:11434/v1"``; None uses the ``openai`` package default.
@@ -344,7 +344,7 @@ class OpenAICompatibleBackend(TextBackend):
 
 
 class MalformedResponseError(ValueError):
-    """A server answered with a body that is not a chat completion."""
+    """A server returned a body that is not a chat completion."""
 
 
 def _describe_error(error: Exception) -> str:
