@@ -69,6 +69,8 @@ source = "real data, ValueActionLens ratings ({}) at {}@{}".format(
 # %%
 display(ratings.answer_summary())
 display(ratings.unread_reasons())
+display(Markdown(f"*Source: real data, all four ValueActionLens rating files at "
+                 f"{data.REPOSITORY}@{data.COMMIT[:12]}.*"))
 
 # %% [markdown]
 # ## 2. From ratings to shifts
@@ -86,6 +88,7 @@ shifts = metrics.paired_shifts(scores, "pre", "post")
 print(f"paired samples N = {len(shifts)}; unpaired samples dropped: {shifts.attrs['unpaired']}")
 mean_shifts = metrics.mean_shift(shifts)
 display(mean_shifts.to_frame("mean shift").T)
+display(Markdown(f"*Source: {source}.*"))
 figure = plots.mean_shift_bars(
     mean_shifts if level == "value" else mean_shifts.sort_values(),
     f"Mean shift per value, {pre} -> {post}",
@@ -133,6 +136,7 @@ plt.show()
 # %%
 table = summary.table()
 display(table)
+display(Markdown(f"*Source: {source}; permutation null with seed {seed}.*"))
 print(
     f"N = {summary.n_samples}, nVAT = {summary.nvat:.4f}, Gini = {summary.gini:.4f}, "
     f"null floor = {summary.null_floor:.4f}, permutation p = {summary.p_value:.4f}"

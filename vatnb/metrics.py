@@ -139,10 +139,12 @@ def value_scores(records: pd.DataFrame, level: str = "value") -> pd.DataFrame:
     ].mean()
     if level == "value":
         scores = per_micro.groupby(level=["condition", "sample_id", "value"], sort=False).mean()
-        order = [v for v in VALUES if v in set(frame["value"])]
+        present = set(frame["value"].unique())
+        order = [v for v in VALUES if v in present]
     else:
         scores = per_micro.droplevel("value")
-        order = [u for u in MICRO_VALUES if u in set(frame["micro_value"])]
+        present = set(frame["micro_value"].unique())
+        order = [u for u in MICRO_VALUES if u in present]
     wide = scores.unstack(level=-1)
     return wide.reindex(columns=order)
 
