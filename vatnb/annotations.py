@@ -114,7 +114,9 @@ def load_pair(download: bool = True) -> dict[str, pd.DataFrame]:
             f"only in a: {sorted(only['a'])[:3]}, only in b: {sorted(only['b'])[:3]}"
         )
     order = tables["a"][list(KEY_COLUMNS)]
+    attrs = dict(tables["b"].attrs)
     tables["b"] = order.merge(tables["b"], on=list(KEY_COLUMNS), how="left")
+    tables["b"].attrs.update(attrs)
     differing = sum(
         int((tables["a"][f"action_{k}"] != tables["b"][f"action_{k}"]).sum())
         for k in range(N_PROMPTS)

@@ -159,10 +159,8 @@ def agreement(
 
     Returns NaN with an :class:`UndefinedMetricWarning` when no item has two ratings.
     """
-    counts = _rated_by_two(stance_counts(table, dimension, scale, points), "agreement")
-    if counts is None:
-        return float("nan")
-    return float((counts.max(axis=1) >= 2).mean())
+    counts = _counts_of(rating_matrix(table, dimension), scale, points, "agreement")
+    return _agreement_from_counts(counts)
 
 
 def majority_ratio(
@@ -174,10 +172,8 @@ def majority_ratio(
     two-to-one split counts 2/3 and one with three different stances 1/3.
     Items rated by fewer than two annotators are left out, as in :func:`agreement`.
     """
-    counts = _rated_by_two(stance_counts(table, dimension, scale, points), "majority ratio")
-    if counts is None:
-        return float("nan")
-    return float((counts.max(axis=1) / counts.sum(axis=1)).mean())
+    counts = _counts_of(rating_matrix(table, dimension), scale, points, "majority ratio")
+    return _majority_from_counts(counts)
 
 
 def chance_agreement(stance_probabilities: Sequence[float], n_annotators: int = 3) -> float:
@@ -204,7 +200,7 @@ def chance_agreement(stance_probabilities: Sequence[float], n_annotators: int = 
         raise ValueError(f"n_annotators must be an integer >= 2, got {n_annotators!r}")
     if n_annotators > probabilities.size:
         return 1.0
-    # P(all distinct) = n! * e_n(p), the elementary symmetric polynomial of degree n.
+    # P(all distinct) = n! * e_n(p), with e_n the elementary symmetric polynomial of degree n.
     elementary = np.zeros(n_annotators + 1)
     elementary[0] = 1.0
     for p in probabilities:
@@ -239,29 +235,37 @@ def cohen_kappa(first, second, categories: Sequence | None = None) -> float:
 
     p_o is the share of items both raters put in the same category and p_e the
     share expected if each rater drew categories independently from their own
-    marginal distribution. Pairs with a missing rating are dropped. Returns NaN
-    with a warning when p_e = 1 (both raters used one and the same category),
-    where kappa is undefined.
+    marginal distribution. Pairs with a missing rating (None or NaN) are
+    dropped. Returns NaN with a warning when p_e = 1 (both raters used one and
+    the same category), where kappa is undefined.
 
     Examples
     --------
     >>> cohen_kappa([1, 1, 0, 0], [1, 0, 0, 0])
     0.5
     """
-    a = pd.Series(np.asarray(first, dtype=object))
-    b = pd.Series(np.asarray(second, dtype=object))
+    a, b = list(first), list(second)
     if len(a) != len(b):
         raise ValueError(f"the two raters must rate the same items: {len(a)} vs {len(b)} ratings")
-    present = a.notna() & b.notna()
-    a, b = a[present], b[present]
-    if len(a) == 0:
+    pairs = [(x, y) for x, y in zip(a, b) if not _is_missing(x) and not _is_missing(y)]
+    if not pairs:
         return _undefined("Cohen's kappa: no item rated by both raters")
-    labels = list(categories) if categories is not None else sorted(set(a) | set(b), key=str)
-    unknown = (set(a) | set(b)) - set(labels)
+    seen = {x for pair in pairs for x in pair}
+    labels = list(categories) if categories is not None else sorted(seen, key=str)
+    unknown = seen - set(labels)
     if unknown:
         raise ValueError(f"ratings {sorted(unknown, key=str)} are not in categories {labels}")
-    table = pd.crosstab(a, b).reindex(index=labels, columns=labels, fill_value=0).to_numpy(float)
+    code = {label: position for position, label in enumerate(labels)}
+    table = np.zeros((len(labels), len(labels)))
+    for x, y in pairs:
+        table[code[x], code[y]] += 1
+    return _cohen_from_table(table)
+
+
+def _cohen_from_table(table: np.ndarray) -> float:
     total = table.sum()
+    if total == 0:
+        return _undefined("Cohen's kappa: no item rated by both raters")
     observed = np.trace(table) / total
     expected = float((table.sum(axis=1) / total) @ (table.sum(axis=0) / total))
     if np.isclose(expected, 1.0):
@@ -318,19 +322,17 @@ def krippendorff_alpha(matrix, level: str = "ordinal", values: Sequence | None =
     scale = np.asarray(values, dtype=float) if values is not None else seen
     if not np.isin(seen, scale).all():
         raise ValueError(f"values {seen[~np.isin(seen, scale)].tolist()} are not in {scale.tolist()}")
-    index = {value: position for position, value in enumerate(scale)}
-    coincidence = np.zeros((scale.size, scale.size))
-    for row in data:
-        present = row[~np.isnan(row)]
-        if present.size < 2:
-            continue
-        counts = np.bincount([index[value] for value in present], minlength=scale.size)
-        pairs = np.outer(counts, counts) - np.diag(counts)
-        coincidence += pairs / (present.size - 1)
+    # counts[u, c]: how many coders gave value c to unit u.
+    counts = (data[:, :, None] == scale[None, None, :]).sum(axis=1).astype(float)
+    pairable = counts.sum(axis=1)
+    counts, pairable = counts[pairable >= 2], pairable[pairable >= 2]
+    if counts.shape[0] == 0:
+        return _undefined("Krippendorff's alpha: no unit has two or more values")
+    pairs = counts[:, :, None] * counts[:, None, :]
+    pairs -= counts[:, :, None] * np.eye(scale.size)[None, :, :]
+    coincidence = (pairs / (pairable - 1)[:, None, None]).sum(axis=0)
     margins = coincidence.sum(axis=1)
     total = margins.sum()
-    if total == 0:
-        return _undefined("Krippendorff's alpha: no unit has two or more values")
     distance = _alpha_distance(scale, margins, level)
     observed = (coincidence * distance).sum() / total
     expected = (np.outer(margins, margins) * distance).sum() / (total * (total - 1))
@@ -365,32 +367,15 @@ def kappa(
     categories. With more than two annotators Fleiss' kappa treats the
     annotators as exchangeable, as the paper's agreement does.
     """
-    if on not in ("stance", "rating"):
-        raise ValueError(f"on must be 'stance' or 'rating', got {on!r}")
-    matrix = rating_matrix(table, dimension)
-    if matrix.shape[1] < 2:
-        return _undefined("kappa needs at least two annotators"), "kappa"
-    if on == "stance":
-        labels = stance(matrix.to_numpy(), scale, points)
-        categories = list(STANCES)
-    else:
-        labels = matrix.to_numpy()
-        categories = list(np.arange(1, points + 1.0)) if scale == "likert" else [0.0, 1.0]
-    if matrix.shape[1] == 2:
-        first = [x if x == x else None for x in labels[:, 0]]
-        second = [x if x == x else None for x in labels[:, 1]]
-        return cohen_kappa(first, second, categories), "Cohen's kappa"
-    counts = np.column_stack([(labels == category).sum(axis=1) for category in categories])
-    return fleiss_kappa(counts), "Fleiss' kappa"
+    return _kappa_of_matrix(rating_matrix(table, dimension).to_numpy(), scale, points, on)
 
 
 def alpha(
     table: pd.DataFrame, dimension=None, level: str = "ordinal", scale: str = "likert", points: int = 5
 ) -> float:
     """Return Krippendorff's alpha of one dimension on its raw ratings."""
-    matrix = rating_matrix(table, dimension)
-    values = np.arange(1, points + 1) if scale == "likert" else np.array([0, 1])
-    return krippendorff_alpha(matrix.to_numpy(), level=level, values=values)
+    matrix = rating_matrix(table, dimension).to_numpy()
+    return krippendorff_alpha(matrix, level=level, values=_scale_values(scale, points))
 
 
 # ---------------------------------------------------------------------------
@@ -398,38 +383,69 @@ def alpha(
 # ---------------------------------------------------------------------------
 
 
+def item_statistics(
+    scale: str = "likert", points: int = 5, alpha_level: str = "ordinal", kappa_on: str = "stance"
+) -> dict[str, Callable[[np.ndarray], float]]:
+    """Return the summary statistics as functions of an items x annotators rating array.
+
+    Keys: ``mean``, ``std_items``, ``std_ratings``, ``agreement``,
+    ``majority_ratio``, ``kappa``, ``alpha`` (see :func:`summarize`). These
+    are the functions :func:`bootstrap_interval` resamples.
+    """
+    _check_scale(scale, points)
+    if alpha_level not in ALPHA_LEVELS:
+        raise ValueError(f"alpha_level must be one of {ALPHA_LEVELS}, got {alpha_level!r}")
+    values = _scale_values(scale, points)
+
+    def item_means(matrix):
+        rated = ~np.isnan(matrix).all(axis=1)
+        return np.nanmean(matrix[rated], axis=1)
+
+    def stance_counts_of(matrix):
+        return _stance_count_array(matrix, scale, points)
+
+    return {
+        "mean": lambda m: float(np.nanmean(m)) if (~np.isnan(m)).any() else float("nan"),
+        "std_items": lambda m: _std(item_means(m)),
+        "std_ratings": lambda m: _std(m[~np.isnan(m)]),
+        "agreement": lambda m: _agreement_from_counts(stance_counts_of(m)),
+        "majority_ratio": lambda m: _majority_from_counts(stance_counts_of(m)),
+        "kappa": lambda m: _kappa_of_matrix(m, scale, points, kappa_on)[0],
+        "alpha": lambda m: krippendorff_alpha(m, level=alpha_level, values=values),
+    }
+
+
 def bootstrap_interval(
-    table: pd.DataFrame,
-    statistic: Callable[[pd.DataFrame], float],
+    matrix,
+    statistic: Callable[[np.ndarray], float],
     n_boot: int = 1000,
     level: float = 0.95,
     seed: int | np.random.Generator = 0,
 ) -> tuple[float, float]:
     """Return a percentile bootstrap interval of ``statistic`` over resampled items.
 
-    Each draw samples the table's items with replacement (keeping every rating
-    of a drawn item, so annotators stay paired) and relabels repeated items so
-    that they count as separate items. Draws where the statistic is NaN are
-    dropped. The percentile interval is known to be too narrow for small item
-    counts and skewed statistics; read it as a rough spread, not a guarantee.
+    ``matrix`` is items x annotators (NaN = not rated). Each draw samples its
+    rows with replacement, so an item keeps all its ratings and the annotators
+    stay paired; rows with no rating at all are left out before drawing. Draws
+    where the statistic is NaN are dropped. The percentile interval is known to
+    be too narrow for small item counts and skewed statistics: read it as a
+    rough spread, not a coverage guarantee.
     """
     if int(n_boot) != n_boot or n_boot < 1:
         raise ValueError(f"n_boot must be a positive integer, got {n_boot!r}")
     if not 0.0 < level < 1.0:
         raise ValueError(f"level must be in (0, 1), got {level!r}")
+    data = np.asarray(matrix, dtype=float)
+    data = data[~np.isnan(data).all(axis=1)]
+    if data.shape[0] == 0:
+        return float("nan"), float("nan")
     rng = np.random.default_rng(seed)
-    items = pd.unique(table["item"])
-    groups = {item: frame for item, frame in table.groupby("item", sort=False)}
     draws = np.empty(int(n_boot))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UndefinedMetricWarning)
         for index in range(int(n_boot)):
-            chosen = rng.choice(items, size=items.size, replace=True)
-            sample = pd.concat(
-                [groups[item].assign(item=position) for position, item in enumerate(chosen)],
-                ignore_index=True,
-            )
-            draws[index] = statistic(sample)
+            rows = rng.integers(0, data.shape[0], size=data.shape[0])
+            draws[index] = statistic(data[rows])
     draws = draws[~np.isnan(draws)]
     if draws.size == 0:
         return float("nan"), float("nan")
@@ -453,50 +469,104 @@ def summarize(
     Columns: ``items`` (items with at least one rating), ``annotators``,
     ``ratings``, ``mean`` (of all ratings), ``std_items`` (standard deviation
     over items of the item's mean rating), ``std_ratings`` (over all ratings),
-    ``agreement``, ``majority_ratio``, ``kappa`` with ``kappa_kind`` (Cohen's
-    or Fleiss'), and ``alpha`` (Krippendorff, ``alpha_level``). With
+    ``agreement``, ``majority_ratio`` (both over items rated by at least two
+    annotators), ``kappa`` with ``kappa_kind`` (Cohen's for two annotators,
+    Fleiss' for more), and ``alpha`` (Krippendorff, ``alpha_level``). With
     ``n_boot > 0`` every statistic also gets ``<name>_low``/``<name>_high``
-    percentile bounds from resampling items (one generator seeded by ``seed``
-    serves all dimensions in order).
+    percentile bounds from resampling items; one generator seeded by ``seed``
+    serves all dimensions in order.
     """
     frame = validate_annotations(table, scale, points)
+    statistics = item_statistics(scale, points, alpha_level, kappa_on)
     rng = np.random.default_rng(seed)
     rows = []
     for dimension, part in frame.groupby("dimension", sort=False):
-        rated = part.dropna(subset=["rating"])
-        statistics = _statistics(scale, points, alpha_level, kappa_on)
+        matrix = rating_matrix(part).to_numpy()
+        rated = ~np.isnan(matrix)
+        dropped = int((rated.sum(axis=1) == 1).sum())
+        if dropped:
+            log.info("%s: %d item(s) rated by one annotator only count in the means, "
+                     "not in agreement or kappa", dimension, dropped)
         row = {
             "dimension": dimension,
-            "items": int(rated["item"].nunique()),
-            "annotators": int(rated["annotator"].nunique()),
-            "ratings": int(len(rated)),
+            "items": int(rated.any(axis=1).sum()),
+            "items_paired": int((rated.sum(axis=1) >= 2).sum()),
+            "annotators": int(rated.any(axis=0).sum()),
+            "ratings": int(rated.sum()),
         }
-        kind = kappa(part, scale=scale, points=points, on=kappa_on)[1] if len(rated) else "kappa"
         for name, function in statistics.items():
-            row[name] = function(part)
-        row["kappa_kind"] = kind
+            row[name] = function(matrix)
+        row["kappa_kind"] = "Cohen's kappa" if matrix.shape[1] == 2 else "Fleiss' kappa"
         if n_boot > 0:
             for name, function in statistics.items():
                 row[f"{name}_low"], row[f"{name}_high"] = bootstrap_interval(
-                    part, function, n_boot=n_boot, level=level, seed=rng
+                    matrix, function, n_boot=n_boot, level=level, seed=rng
                 )
         rows.append(row)
     return pd.DataFrame(rows).set_index("dimension")
 
 
-def _statistics(scale, points, alpha_level, kappa_on) -> dict[str, Callable[[pd.DataFrame], float]]:
-    def item_means(part):
-        return part.dropna(subset=["rating"]).groupby("item")["rating"].mean()
+def _stance_count_array(matrix: np.ndarray, scale: str, points: int) -> np.ndarray:
+    labels = stance(matrix, scale, points)
+    return np.column_stack([(labels == name).sum(axis=1) for name in STANCES])
 
-    return {
-        "mean": lambda part: float(part["rating"].mean()),
-        "std_items": lambda part: float(item_means(part).std(ddof=1)),
-        "std_ratings": lambda part: float(part["rating"].std(ddof=1)),
-        "agreement": lambda part: agreement(part, scale=scale, points=points),
-        "majority_ratio": lambda part: majority_ratio(part, scale=scale, points=points),
-        "kappa": lambda part: kappa(part, scale=scale, points=points, on=kappa_on)[0],
-        "alpha": lambda part: alpha(part, level=alpha_level, scale=scale, points=points),
-    }
+
+def _counts_of(matrix: pd.DataFrame, scale: str, points: int, name: str) -> np.ndarray:
+    counts = _stance_count_array(matrix.to_numpy(), scale, points)
+    dropped = int((counts.sum(axis=1) < 2).sum())
+    if dropped:
+        log.info("%s: left out %d item(s) rated by fewer than two annotators", name, dropped)
+    return counts
+
+
+def _paired_rows(counts: np.ndarray, name: str) -> np.ndarray | None:
+    kept = counts[counts.sum(axis=1) >= 2]
+    if kept.shape[0] == 0:
+        _undefined(f"{name}: no item is rated by two or more annotators")
+        return None
+    return kept
+
+
+def _agreement_from_counts(counts: np.ndarray) -> float:
+    kept = _paired_rows(counts, "agreement")
+    return float("nan") if kept is None else float((kept.max(axis=1) >= 2).mean())
+
+
+def _majority_from_counts(counts: np.ndarray) -> float:
+    kept = _paired_rows(counts, "majority ratio")
+    return float("nan") if kept is None else float((kept.max(axis=1) / kept.sum(axis=1)).mean())
+
+
+def _kappa_of_matrix(matrix: np.ndarray, scale: str, points: int, on: str) -> tuple[float, str]:
+    if on not in ("stance", "rating"):
+        raise ValueError(f"on must be 'stance' or 'rating', got {on!r}")
+    if matrix.shape[1] < 2:
+        return _undefined("kappa needs at least two annotators"), "kappa"
+    if on == "stance":
+        labels = stance(matrix, scale, points)
+        categories = list(STANCES)
+    else:
+        labels = matrix
+        categories = list(_scale_values(scale, points).astype(float))
+    counts = np.column_stack([(labels == category).sum(axis=1) for category in categories])
+    if matrix.shape[1] == 2:
+        both = counts.sum(axis=1) == 2
+        first = np.column_stack([labels[both, 0] == c for c in categories]).astype(float)
+        second = np.column_stack([labels[both, 1] == c for c in categories]).astype(float)
+        return _cohen_from_table(first.T @ second), "Cohen's kappa"
+    return fleiss_kappa(counts), "Fleiss' kappa"
+
+
+def _scale_values(scale: str, points: int) -> np.ndarray:
+    return np.arange(1, points + 1, dtype=float) if scale == "likert" else np.array([0.0, 1.0])
+
+
+def _std(values: np.ndarray) -> float:
+    return float(np.std(values, ddof=1)) if values.size >= 2 else float("nan")
+
+
+def _is_missing(value) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value))
 
 
 # ---------------------------------------------------------------------------
@@ -588,18 +658,6 @@ def _one_dimension(table: pd.DataFrame, dimension) -> pd.DataFrame:
             f"dimension {dimension!r} not found; available: {list(pd.unique(table['dimension']))}"
         )
     return part
-
-
-def _rated_by_two(counts: pd.DataFrame, name: str) -> pd.DataFrame | None:
-    raters = counts.sum(axis=1)
-    kept = counts[raters >= 2]
-    dropped = int((raters < 2).sum())
-    if dropped:
-        log.info("%s: left out %d item(s) rated by fewer than two annotators", name, dropped)
-    if kept.empty:
-        _undefined(f"{name}: no item is rated by two or more annotators")
-        return None
-    return kept
 
 
 def _undefined(message: str) -> float:
