@@ -1,0 +1,254 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Robustness of VAT
+#
+# Chen and Shen ("Value Alignment Tax", appendix E) check that VAT does not hinge on
+# measurement choices. The ranking of VAT(u) should survive a switch from Spearman's rho
+# to Kendall's tau-b (their Figures 7 and 8). nVAT should barely move when 20% of the
+# scenes are left out (Figure 6). The value-level structure should look the same at
+# 56 micro-values and at 10 values. Appendix G adds a sweep over the DPO preference
+# parameter beta (Tables 11 and 12). This chapter runs all four checks: on simulated
+# judgments by default, and on the real ValueActionLens ratings when they are available.
+#
+# | you need | |
+# |---|---|
+# | concepts | VAT(u), nVAT and Gini (chapter 1), rank correlation, resampling |
+# | compute | CPU, about 2-4 minutes on 2 cores |
+# | data | none for the simulated part; the ValueActionLens ratings (`VATNB_DATA_DIR`) for the real part |
+# | API key | none |
+
+# %% tags=["parameters"]
+real_data: str = "auto"  # "auto" (use the real ratings when present), "yes" (require them), "no"
+n_draws: int = 200  # resampling draws B per comparison (paper: not stated; method default 200)
+fraction: float = 0.8  # share of scenes per subsample draw (paper, appendix E: 80%)
+scheme: str = "subsample"  # "subsample" (80% without replacement) or "bootstrap" (with replacement)
+confidence: float = 0.95  # percentile interval of the bootstrap
+n_scenes: int = 300  # simulated scenes per comparison
+targets: str = "Power:suppress,Stimulation:reinforce"  # simulated steering targets, VALUE:DIRECTION
+shots: str = "2,4,8"  # simulated shot counts; each is one comparison per target
+betas: str = "0.01,0.05,0.1,0.5"  # DPO beta values of the sweep (paper, Table 11)
+checkpoints: int = 3  # evaluated checkpoints per beta run
+seed: int = 0  # seed of the simulation and of the resampling
+
+# %%
+import logging
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from IPython.display import Markdown, display
+
+from vatnb import data, ratings, robustness
+from vatnb.provenance import provenance_table
+from vatnb.simulator import simulate
+
+logging.basicConfig(level=logging.WARNING)
+pd.set_option("display.precision", 3)
+target_list = [tuple(item.split(":")) for item in targets.split(",")]
+shot_list = tuple(int(k) for k in shots.split(","))
+beta_list = [float(b) for b in betas.split(",")]
+
+# %% [markdown]
+# ## 1. The comparisons
+#
+# Simulated: for each target, one run per shot count k of the directional steering
+# prefix, each compared with the unsteered model ("pre"). The simulator plants a coupling
+# between values that sit close on the Schwartz circle (`vatnb.simulator`). Each scene is
+# one sample, so resampling scenes resamples samples.
+
+# %%
+simulated = []
+for index, (target, direction) in enumerate(target_list):
+    simulation = simulate(n_scenes, target=target, direction=direction, shots=shot_list,
+                          seed=seed + index)
+    pairs = [("pre", f"k={k}", f"{target} {direction} k={k}") for k in shot_list]
+    simulated += robustness.comparisons_from_records(simulation.records, pairs)
+simulated_source = f"simulation (vatnb.simulator, {n_scenes} scenes, seed {seed})"
+display(pd.DataFrame({"samples": [len(c.value_shifts) for c in simulated],
+                      "scenes": [c.scenes.nunique() for c in simulated]},
+                     index=[c.label for c in simulated]))
+
+# %% [markdown]
+# Real: the ValueActionLens ratings contain no alignment run, so "pre" and "post" are two
+# models or two framings of one model. Model swaps compare gpt-3.5-turbo with each of the
+# other three, with samples of country x topic x prompt variant. Framing changes compare
+# prompt variant 0 (claim wording) with variant 2 (portrait wording) of one model, with
+# samples of country x topic. A scene is a country x topic
+# context in both cases, so resampling draws whole contexts.
+
+# %%
+def real_data_available() -> bool:
+    try:
+        for model in data.RATING_MODELS:
+            data.fetch(f"ratings/{model}", download=False)
+    except data.DataUnavailableError:
+        return False
+    return True
+
+
+use_real = real_data == "yes" or (real_data == "auto" and real_data_available())
+real = []
+if use_real:
+    base = "gpt-3.5-turbo"
+    for model in [m for m in data.RATING_MODELS if m != base]:
+        records = ratings.comparison_records(base, model, unit="context_prompt")
+        real += robustness.comparisons_from_records(records, [("pre", "post", f"{base} -> {model}")])
+    for model in data.RATING_MODELS:
+        records = ratings.comparison_records(f"{model}@0", f"{model}@2", unit="context")
+        real += robustness.comparisons_from_records(records, [("pre", "post", f"{model}: claim -> portrait")])
+    real_source = "real data, ValueActionLens ratings ({} files) at {}@{}".format(
+        len(data.RATING_MODELS), data.REPOSITORY, data.COMMIT[:12])
+    display(pd.DataFrame({"samples": [len(c.value_shifts) for c in real],
+                          "scenes": [c.scenes.nunique() for c in real]},
+                         index=[c.label for c in real]))
+else:
+    display(Markdown("*The real ratings are not available (set `VATNB_DATA_DIR`); "
+                     "the real-data sections below are skipped.*"))
+
+# %% [markdown]
+# ## 2. Rank agreement: Spearman vs Kendall coupling
+#
+# For each comparison, VAT(u) is computed twice, once from a Spearman coupling and once
+# from a Kendall tau-b coupling, and the two VAT vectors are rank-correlated. A value of 1
+# means both couplings order the values the same way. Kendall's tau between the vectors
+# is the stricter reading: one swapped neighbour pair costs more.
+
+# %%
+agreement = {"simulated": robustness.rank_agreement_table(simulated)}
+if use_real:
+    agreement["real, 10 values"] = robustness.rank_agreement_table(real, "value")
+    agreement["real, 56 micro-values"] = robustness.rank_agreement_table(real, "micro_value")
+for name, table in agreement.items():
+    display(Markdown(f"**{name}**"))
+    display(table)
+
+# %%
+figure = robustness.agreement_bars(
+    agreement["simulated"], "spearman_rho", "Rank agreement of VAT(u), Spearman rho (Figure 7 shape)",
+    simulated_source)
+plt.show()
+if use_real:
+    figure = robustness.agreement_bars(
+        agreement["real, 10 values"], "kendall_tau",
+        "Rank agreement of VAT(u), Kendall tau (Figure 8 shape)", real_source)
+    plt.show()
+
+# %% [markdown]
+# ## 3. Scene resampling of nVAT
+#
+# Each draw keeps a share `fraction` of the scenes without replacement (or, with
+# `scheme="bootstrap"`, draws as many scenes as there are with replacement) and recomputes
+# nVAT. The bar is the mean over draws, the whisker one standard deviation, the dot the
+# nVAT of all scenes. With 80% subsamples the draws overlap heavily, so the std is smaller
+# than a standard error; read the bootstrap's `low`-`high` interval for uncertainty.
+
+# %%
+resampled = {"simulated": robustness.resampling_table(
+    simulated, "value", n_draws, fraction, "spearman", scheme, confidence, seed)}
+if use_real:
+    resampled["real, 10 values"] = robustness.resampling_table(
+        real, "value", n_draws, fraction, "spearman", scheme, confidence, seed)
+for name, table in resampled.items():
+    display(Markdown(f"**{name}** ({scheme}, {n_draws} draws)"))
+    display(table)
+
+# %%
+figure = robustness.resampling_bars(resampled["simulated"], "nVAT under scene resampling (Figure 6 shape)",
+                                    simulated_source)
+plt.show()
+if use_real:
+    figure = robustness.resampling_bars(resampled["real, 10 values"],
+                                        "nVAT under scene resampling (Figure 6 shape)", real_source)
+    plt.show()
+
+# %% [markdown]
+# ## 4. 56 micro-values vs 10 values
+#
+# For each Schwartz value, the mean VAT(u) of its micro-values (56D coupling) is
+# rank-correlated with the value's VAT at 10D. The simulator gives each scene actions for
+# up to four micro-values per value, so its 56D level has fewer than 56 columns.
+
+# %%
+granularity = {"simulated": robustness.granularity_table(simulated)}
+if use_real:
+    granularity["real"] = robustness.granularity_table(real)
+for name, table in granularity.items():
+    display(Markdown(f"**{name}**"))
+    display(table)
+
+# %% [markdown]
+# ## 5. DPO beta sweep
+#
+# The training module with the tiny DPO profile is not part of the package yet, so this
+# section runs on a **simulated stand-in**: each beta gets an independent simulated run
+# (checkpoints are post conditions) from the same generative model, in which beta has no
+# effect. The tables therefore show the run-to-run spread that a real beta effect has to
+# exceed; they say nothing about DPO itself. Chen and Shen's own numbers are below for
+# comparison (paper, Tables 11 and 12).
+
+# %%
+sweep_target, sweep_direction = target_list[0]
+records_by_beta = robustness.simulated_beta_records(
+    beta_list, n_scenes, sweep_target, sweep_direction, checkpoints, seed)
+runs, vat_by_beta = robustness.beta_runs_from_records(records_by_beta, sweep_target, sweep_direction)
+display(Markdown(f"**Table 11 shape, simulation** (target {sweep_target}, {sweep_direction}; "
+                 "Gain in the intended direction)"))
+display(robustness.beta_sweep_table(runs))
+display(Markdown("**Table 12 shape, simulation**: Spearman rho of each run's mean VAT(u) "
+                 f"against beta = {min(beta_list):g}"))
+display(robustness.ranking_stability(vat_by_beta))
+
+# %%
+paper_table_11 = pd.DataFrame(
+    {"beta = 0.01": ["0.015", "[0.00, 0.06]", "0.135", "0.010", "0.106"],
+     "beta = 0.05": ["0.015", "[-0.01, 0.06]", "0.127", "0.006", "0.110"],
+     "beta = 0.5": ["0.014", "[-0.01, 0.06]", "0.128", "0.008", "0.106"]},
+    index=pd.Index(["Mean Gain", "Gain Range", "Mean nVAT", "nVAT Std", "Mean Gini"], name="metric"))
+paper_table_12 = pd.DataFrame({"spearman_rho": [0.94, 0.78]}, index=pd.Index([0.05, 0.5], name="beta"))
+display(Markdown("**paper, Table 11** (Chen and Shen, appendix G.2)"))
+display(paper_table_11)
+display(Markdown("**paper, Table 12**"))
+display(paper_table_12)
+
+# %% [markdown]
+# ## What this shows and what it does not
+#
+# - On the simulated runs the VAT ranking barely depends on the choice of rank
+#   correlation, and 80% subsamples move nVAT by about 0.02 (one std), far less than the
+#   distance to the noise floor: the planted coupling is strong.
+# - The simulator plants the same coupling kernel around the whole circle, so every value
+#   has about the same VAT there. Rankings of nearly equal VAT values are mostly noise,
+#   which is why the simulated 56D vs 10D agreement and the beta-sweep ranking
+#   correlations are low and scatter widely: they measure the spread of chance
+#   rankings, not a failure of VAT.
+# - On the real ratings (when present) the same checks run on model swaps and framing
+#   changes, not on alignment runs: they show whether the *measurement* is stable on real,
+#   messy Likert answers, not whether alignment has a tax.
+# - Limit: the 56D vs 10D agreement can only be as high as the 10 values are distinct;
+#   with few micro-values per value (Hedonism has two) one noisy micro-value can swap a
+#   rank. More samples per comparison (`n_scenes`) help.
+# - Limit: the beta sweep is a stand-in without any training. Running it on real DPO
+#   checkpoints needs the training module; the table functions
+#   (`robustness.beta_runs_from_records`, `beta_sweep_table`, `ranking_stability`)
+#   already take the records of real runs.
+# - Limit: 80% subsamples understate uncertainty; for an interval use
+#   `scheme="bootstrap"`.
+
+# %% tags=["hide-cell"]
+provenance_table(
+    {"real_data": real_data, "n_draws": n_draws, "fraction": fraction, "scheme": scheme,
+     "confidence": confidence, "n_scenes": n_scenes, "targets": targets, "shots": shots,
+     "betas": betas, "checkpoints": checkpoints},
+    data_keys=[f"ratings/{m}" for m in data.RATING_MODELS] if use_real else (),
+    seeds={"simulation and resampling": seed},
+)
