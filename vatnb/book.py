@@ -222,6 +222,9 @@ def execute_chapter(
         )
     except PapermillExecutionError as error:
         raise ChapterFailed(source.stem, error.exec_count, f"{error.ename}: {error.evalue}") from None
+    from vatnb.rerun import add_rerun_box  # imported here: rerun imports this module
+
+    add_rerun_box(output, source)
     return output
 
 
