@@ -186,6 +186,21 @@ for name, table in granularity.items():
     display(Markdown(f"**{name}**"))
     display(table)
 
+# %%
+if use_real:
+    display(Markdown(
+        "**On the real ratings**, the VAT ranking under Kendall coupling agrees with the one "
+        "under Spearman coupling at rho >= {:.2f} (10 values) and >= {:.2f} (56 micro-values) "
+        "in every comparison; 80% scene subsamples move nVAT by a std of at most {:.3f}; "
+        "the 56D vs 10D rank correlation ranges from {:.2f} to {:.2f}.".format(
+            agreement["real, 10 values"]["spearman_rho"].min(),
+            agreement["real, 56 micro-values"]["spearman_rho"].min(),
+            resampled["real, 10 values"]["std"].max(),
+            granularity["real"]["spearman_rho"].min(),
+            granularity["real"]["spearman_rho"].max(),
+        )
+    ))
+
 # %% [markdown]
 # ## 5. DPO beta sweep
 #
@@ -232,8 +247,10 @@ display(paper_table_12)
 #   correlations are low and scatter widely: they measure the spread of chance
 #   rankings, not a failure of VAT.
 # - On the real ratings (when present) the same checks run on model swaps and framing
-#   changes, not on alignment runs: they show whether the *measurement* is stable on real,
-#   messy Likert answers, not whether alignment has a tax.
+#   changes, not on alignment runs. They show whether the *measurement* is stable on real,
+#   messy Likert ratings, not whether alignment has a tax. The ranking agreement between
+#   Spearman and Kendall coupling is high there, while the 56D vs 10D agreement is only
+#   moderate: averaging micro-value VAT is not the same as coupling value means.
 # - Limit: the 56D vs 10D agreement can only be as high as the 10 values are distinct;
 #   with few micro-values per value (Hedonism has two) one noisy micro-value can swap a
 #   rank. More samples per comparison (`n_scenes`) help.

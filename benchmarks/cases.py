@@ -1,0 +1,112 @@
+"""Benchmark cases: each fast path beside the obvious alternative, on the same inputs.
+
+Every case is a :class:`Case` with two callables that compute the same result,
+``fast`` (the vatnb kernel) and ``baseline`` (the straightforward route), and
+the bar the ratio baseline / fast must clear. ``report.py`` times both in one
+process and writes the table; ``test_benchmarks.py`` runs them under
+pytest-benchmark.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from vatnb import metrics
+from vatnb.fastcorr import kendall_tau_b_matrix
+from vatnb.resampling import draw_weights, resample_nvat, scene_draws
+
+SAMPLES = 9_002  # scenes (one sample each) in the paper's test set
+DRAWS = 200  # resampling draws per coupling
+BASELINE_DRAWS = 3  # the per-draw baseline is timed on this many draws and scaled
+
+
+@dataclass
+class Case:
+    """One fast path and its alternative; ``baseline_scale`` multiplies the baseline time."""
+
+    name: str
+    fast: Callable[[], object]
+    baseline: Callable[[], object]
+    bar: float
+    note: str
+    baseline_scale: float = 1.0
+
+
+def likert_shifts(samples: int, columns: int, seed: int = 0) -> pd.DataFrame:
+    """Shifts shaped like real ones: post minus pre of 5-point ratings, coupled, heavily tied."""
+    rng = np.random.default_rng(seed)
+    common = rng.normal(size=(samples, 1))
+    before = rng.integers(1, 6, size=(samples, columns))
+    moved = np.round(0.8 * common + rng.normal(size=(samples, columns)))
+    after = np.clip(before + moved, 1, 5)
+    return pd.DataFrame((after - before) / 2.0, columns=[f"v{j}" for j in range(columns)])
+
+
+def kendall_case(columns: int = 56) -> Case:
+    data = likert_shifts(SAMPLES, columns)
+    return Case(
+        name=f"Kendall tau-b matrix, {columns} x {SAMPLES}",
+        fast=lambda: kendall_tau_b_matrix(data),
+        baseline=lambda: data.corr(method="kendall"),
+        bar=10.0,
+        note="baseline: pandas DataFrame.corr(method='kendall')",
+    )
+
+
+def resampling_case(columns: int, method: str, draws: int = DRAWS) -> Case:
+    data = likert_shifts(SAMPLES, columns, seed=columns)
+    scenes = np.arange(SAMPLES)
+
+    def per_draw_loop():
+        labels, drawn = scene_draws(scenes, BASELINE_DRAWS, seed=1)
+        weights = draw_weights(scenes, drawn, labels.size)
+        return [metrics.nvat(data[row > 0].corr(method=method)) for row in weights]
+
+    return Case(
+        name=f"{draws} scene draws, {method}, {columns}D",
+        fast=lambda: resample_nvat(data, scenes, n_draws=draws, method=method, seed=1),
+        baseline=per_draw_loop,
+        bar=1.0,
+        note=f"baseline: a loop of pandas coupling per draw, timed on {BASELINE_DRAWS} draws "
+        f"and scaled to {draws}",
+        baseline_scale=draws / BASELINE_DRAWS,
+    )
+
+
+def scoring_case(prompts: int = 64, batch_size: int = 32) -> Case:
+    """Batched log-prob Likert scoring against one prompt at a time, on the tiny Qwen3."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from vatnb.elicit.hf import likert_probabilities
+    from vatnb.tinymodel import tiny_qwen3
+
+    folder = tiny_qwen3()
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    model = AutoModelForCausalLM.from_pretrained(folder)
+    model.eval()
+    texts = [
+        f"Scene {index}: a neighbour asks for help moving house on a busy day. "
+        "How strongly would you take the action of helping? Answer 1-5."
+        for index in range(prompts)
+    ]
+    return Case(
+        name=f"Likert log-prob scoring, {prompts} prompts, tiny Qwen3",
+        fast=lambda: likert_probabilities(model, tokenizer, texts, batch_size=batch_size),
+        baseline=lambda: likert_probabilities(model, tokenizer, texts, batch_size=1),
+        bar=5.0,
+        note=f"fast: batches of {batch_size} with left padding; baseline: batch_size=1",
+    )
+
+
+def all_cases(include_scoring: bool = True) -> list[Case]:
+    """Return every case, the largest resampling case last."""
+    cases = [kendall_case(56), kendall_case(10)]
+    cases += [resampling_case(columns, method) for method in ("spearman", "kendall")
+              for columns in (10, 56)]
+    if include_scoring:
+        cases.append(scoring_case())
+    return cases
