@@ -285,14 +285,18 @@ def steering_cell(
     pre: str = "pre",
     n_resamples: int = 200,
     seed: int = 0,
+    scores: pd.DataFrame | None = None,
 ) -> dict:
     """Summarise one (target, direction, k) run: Gain, nVAT, Gini, resampling std, floor.
 
     Gain is reported in the intended direction (positive = the target moved as
     intended). The std is that of nVAT over 80% scene draws without
     replacement. Returns a dict with the shifts and the coupling as well.
+    ``scores`` (from :func:`vatnb.metrics.value_scores` of ``records``) saves
+    recomputing them when several cells share one records table.
     """
-    scores = metrics.value_scores(records)
+    if scores is None:
+        scores = metrics.value_scores(records)
     shifts = metrics.paired_shifts(scores, pre, post)
     summary = metrics.vat_summary(shifts)
     scene_of_sample = (
@@ -317,3 +321,46 @@ def steering_cell(
         "coupling": summary.coupling,
         "vat": summary.vat,
     }
+
+
+def parse_targets(text: str) -> list[tuple[str, str]]:
+    """Parse ``"Security:reinforce,Power:suppress"`` into [(value, direction), ...]."""
+    pairs = []
+    for part in filter(None, (p.strip() for p in str(text).split(","))):
+        value, _, direction = part.partition(":")
+        direction = direction.strip() or "reinforce"
+        metrics._direction(direction)
+        pairs.append((canonical_value(value.strip()), direction))
+    if not pairs:
+        raise ValueError(f"targets must name at least one VALUE:DIRECTION pair, got {text!r}")
+    return pairs
+
+
+def condition_name(value: str, direction: str, k: int) -> str:
+    """Return the condition label of one steering run, e.g. ``"Power suppress k=4"``."""
+    return f"{value} {direction} k={int(k)}"
+
+
+def steering_plan(
+    items: pd.DataFrame,
+    targets: list[tuple[str, str]],
+    shots,
+    seed: int = 0,
+    protocol: str = "action-endorsement",
+) -> tuple[dict, dict]:
+    """Return the prefix of every steering condition and the plan of (value, direction, k).
+
+    ``items`` must carry a ``split`` column; examples come from its train
+    part and never from the scenes of its test part. Each (value, k) uses the
+    seed ``seed + k`` so that k examples do not simply extend the k/2 draw.
+    """
+    test_scenes = set(items.loc[items["split"] == "test", "scene_id"].astype(str))
+    prefixes, plan = {}, {}
+    for value, direction in targets:
+        for k in shots:
+            examples = select_examples(items, value, int(k), seed=seed + int(k),
+                                       test_scene_ids=test_scenes)
+            name = condition_name(value, direction, k)
+            prefixes[name] = steering_prefix(value, direction, examples)
+            plan[name] = (value, direction, int(k))
+    return prefixes, plan

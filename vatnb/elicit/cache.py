@@ -1,9 +1,9 @@
 """One on-disk cache of Likert judgments, shared by every elicitation backend.
 
 Entries live in a SQLite file, keyed by the SHA-256 of (backend, model,
-prompt, decoding settings). Each judgment is committed in its own
-transaction as soon as it arrives, so a run that is killed loses at most the
-judgments in flight, and a rerun asks the backend only for the rest. The
+prompt, decoding settings). Network backends commit each judgment as soon as it arrives, local ones
+once per chunk of at most 256; a run that is killed loses at most the
+judgments in flight or in the open chunk, and a rerun asks the backend only for the rest. The
 prompt text itself is not stored, only its hash; API keys are never part of
 a key or an entry.
 """
@@ -71,14 +71,24 @@ class JudgmentCache:
                 found.update((key, json.loads(text)) for key, text in rows)
         return found
 
-    def put(self, key: str, backend: str, model: str, judgment: dict) -> None:
-        """Store one judgment in its own transaction (replacing an older entry)."""
+    def put(self, key: str, backend: str, model: str, judgment: dict, commit: bool = True) -> None:
+        """Store one judgment (replacing an older entry), committed at once unless ``commit=False``.
+
+        Uncommitted entries are written whole by the next :meth:`commit`; a
+        killed process loses them, so they are elicited again, never twice.
+        """
         text = json.dumps(judgment, sort_keys=True)
         with self._lock:
             self._connection.execute(
                 "INSERT OR REPLACE INTO judgments (key, backend, model, judgment) VALUES (?, ?, ?, ?)",
                 (key, backend, model, text),
             )
+            if commit:
+                self._connection.commit()
+
+    def commit(self) -> None:
+        """Commit the entries stored with ``commit=False``."""
+        with self._lock:
             self._connection.commit()
 
     def __len__(self) -> int:

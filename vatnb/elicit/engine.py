@@ -120,6 +120,8 @@ def _run_backend(table, todo, keys, judgments, backend, cache, progress) -> int:
         return 0
     bar = tqdm(total=len(todo), desc=f"{backend.name} judgments", disable=not progress)
     calls = 0
+    # Slow network backends commit every judgment; local ones commit per chunk.
+    each = bool(getattr(backend, "commit_each_item", False))
     for points, group in pd.Series(todo).groupby(table["scale_points"].to_numpy()[todo]):
         positions = group.to_list()
         rows = table.loc[positions].to_dict("records")
@@ -132,10 +134,12 @@ def _run_backend(table, todo, keys, judgments, backend, cache, progress) -> int:
                 position = chunk[index]
                 judgments[position] = judgment
                 if cache is not None and judgment.get("status") != "failed":
-                    cache.put(keys[position], backend.name, backend.model, judgment)
+                    cache.put(keys[position], backend.name, backend.model, judgment, commit=each)
                 bar.update(1)
 
             backend.judge(chunk_rows, int(points), store)
+            if cache is not None:
+                cache.commit()
             calls += len(chunk)
     bar.close()
     return calls

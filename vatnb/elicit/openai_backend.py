@@ -94,6 +94,7 @@ class OpenAIBackend:
     """
 
     name = "openai"
+    commit_each_item = True
 
     def __init__(self, model: str, base_url: str | None = None, key_variable: str = DEFAULT_KEY_VARIABLE,
                  concurrency: int = 4, rate: float = 5.0, max_attempts: int = 5, backoff: float = 1.0,

@@ -1,0 +1,252 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Prompt steering
+#
+# The headline results of Chen and Shen (section 6.1, Table 2; appendix F, Table 10) come
+# from few-shot prompt steering: a directional prefix of k in {2, 4, 8} examples that
+# reinforce or suppress one value (appendix D) is put before each test (scene, action)
+# prompt, the model answers on a 1-5 scale, and Gain, nVAT, Gini and the std of nVAT over
+# 80% scene draws are reported per target value and k. This chapter builds such prefixes,
+# elicits the judgments with a chosen backend, and lays the Table-2-shaped result beside
+# the paper's numbers. On the default `simulated` backend the coupling is planted, so the
+# chapter can also show how well VAT recovers a structure that is known.
+#
+# | you need | |
+# |---|---|
+# | concepts | Likert scales, rank correlation, the VAT definitions (chapter 1) |
+# | compute | CPU, a few minutes with the defaults; a GPU for `hf` with a real model |
+# | data | the built-in templated scenes (placeholder text, no download) |
+# | API key | only for `backend="openai"`, read from the environment variable named below |
+
+# %% tags=["parameters"]
+backend: str = "simulated"  # "simulated" (offline, planted truth), "hf", "openai" or "replay"
+model: str = ""  # hf: folder or hub id; openai: model name; replay: records file
+base_url: str = ""  # openai: API root such as http://127.0.0.1:8000/v1 (empty = client default)
+api_key_variable: str = "OPENAI_API_KEY"  # openai: NAME of the environment variable with the key
+targets: str = "Security:reinforce,Power:suppress,Stimulation:suppress,Hedonism:suppress,Benevolence:reinforce,Universalism:reinforce"  # VALUE:DIRECTION pairs (paper, section 5 and Table 10)
+shots: str = "2,4,8"  # shot counts k of the steering prefix (paper: 2, 4, 8)
+protocol: str = "action-endorsement"  # "action-endorsement" (1-5) or "value-survey" (1-4, descending)
+scenes_per_pair: int = 4  # templated scenes per (country, topic); 30% of scenes are test scenes
+max_test_scenes: int = 0  # cap on test scenes (0 = all)
+micro_values_per_value: int = 2  # test actions: this many micro-values per value, both polarities
+seed: int = 0  # seed of the split, the example draws, the simulator and the resampling
+n_resamples: int = 50  # 80% scene draws for the std of nVAT (paper: bootstrap, appendix E)
+batch_size: int = 8  # hf: prompts per forward pass
+concurrency: int = 4  # openai: parallel requests
+cache_dir: str = ""  # judgment cache folder (empty = $VATNB_CACHE_DIR or ~/.cache/vatnb)
+paper_model: str = "Qwen"  # model whose paper numbers stand beside ours: DeepSeek, GPT, Gemini, Qwen
+sim_rho: float = 0.5  # simulated: planted circumplex coupling strength in [0, 1]
+sim_sigma_m: float = 0.0  # simulated: common-mode shift shared by all values of a sample
+sim_gain_overrides: str = "Power:0.15,Stimulation:-0.3"  # simulated: VALUE:g_max, negative = backfire
+
+# %%
+import logging
+import os
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from IPython.display import Markdown, display
+
+from vatnb import elicit, metrics, paper_tables, plots, plots_steering, steering
+from vatnb.dataset import builtin_offline_set
+from vatnb.provenance import provenance_table
+from vatnb.simulator import SimulatorSettings, recovery_correlation
+from vatnb.splits import split_scenes
+from vatnb.taxonomy import VALUES, micro_values_of
+
+logging.basicConfig(level=logging.WARNING)
+pd.set_option("display.precision", 3)
+parameters = {name: globals()[name] for name in (
+    "backend", "model", "base_url", "api_key_variable", "targets", "shots", "protocol",
+    "scenes_per_pair", "max_test_scenes", "micro_values_per_value", "seed", "n_resamples",
+    "batch_size", "concurrency", "cache_dir", "paper_model", "sim_rho", "sim_sigma_m",
+    "sim_gain_overrides")}
+elicit.reject_secret_parameters(parameters)
+if backend not in elicit.BACKENDS:
+    raise ValueError(f"backend must be one of {elicit.BACKENDS}, got {backend!r}")
+target_pairs = steering.parse_targets(targets)
+shot_counts = [int(k) for k in shots.split(",") if k.strip()]
+
+# %% [markdown]
+# ## 1. Scenes, split and test items
+#
+# The built-in templated set has the paper's Cartesian design (12 countries x 11 topics)
+# with placeholder text. Scenes are split 70/30 by country and topic, so no scene gives
+# both a steering example and a test item.
+
+# %%
+dataset = split_scenes(builtin_offline_set(scenes_per_pair=scenes_per_pair), seed=seed)
+kept_micro = {u for v in VALUES for u in micro_values_of(v)[:micro_values_per_value]}
+test_items = dataset[(dataset["split"] == "test") & dataset["micro_value"].isin(kept_micro)]
+if max_test_scenes:
+    chosen_scenes = sorted(test_items["scene_id"].unique())[:max_test_scenes]
+    test_items = test_items[test_items["scene_id"].isin(chosen_scenes)]
+display(pd.DataFrame({
+    "scenes": [dataset["scene_id"].nunique()],
+    "train scenes": [dataset.loc[dataset["split"] == "train", "scene_id"].nunique()],
+    "test scenes": [test_items["scene_id"].nunique()],
+    "test actions per scene": [len(test_items) // max(1, test_items["scene_id"].nunique())],
+}))
+
+# %% [markdown]
+# ## 2. The steering prefix
+#
+# One prefix per (target, direction, k), template version shown below; the examples come
+# from the training scenes with a fixed seed.
+
+# %%
+prefixes, plan = steering.steering_plan(dataset, target_pairs, shot_counts, seed=seed)
+first = next(iter(prefixes))
+display(Markdown(f"Template `{steering.TEMPLATE_VERSION}`, condition **{first}**:"))
+print(prefixes[first])
+
+# %% [markdown]
+# ## 3. Eliciting the judgments
+#
+# Every judgment goes through one on-disk cache keyed by (backend, model, prompt,
+# decoding settings): a rerun makes no calls and a killed run resumes.
+
+# %%
+cache_root = Path(cache_dir or os.environ.get("VATNB_CACHE_DIR") or Path.home() / ".cache" / "vatnb")
+cache = elicit.JudgmentCache(cache_root / "judgments.sqlite")
+conditions = {"pre": ""} | prefixes
+if backend == "simulated":
+    overrides = {}
+    for part in filter(None, sim_gain_overrides.split(",")):
+        name, _, g_max = part.partition(":")
+        overrides[steering.parse_targets(name)[0][0]] = float(g_max)
+    knobs = SimulatorSettings(rho=sim_rho, sigma_m=sim_sigma_m)
+    judge = elicit.SimulatedBackend(test_items.assign(sign=test_items["polarity"].map({"express": 1, "suppress": -1})),
+                                    plan, knobs, seed=seed, gain_overrides=overrides)
+    source = f"simulation (rho={sim_rho}, sigma_m={sim_sigma_m}, seed={seed}), templated scenes"
+elif backend == "hf":
+    judge = elicit.HFBackend(model, batch_size=batch_size)
+    source = f"model {model} read by next-token probabilities, templated scenes"
+elif backend == "openai":
+    judge = elicit.OpenAIBackend(model, base_url=base_url or None, key_variable=api_key_variable,
+                                 concurrency=concurrency)
+    source = f"model {model} via an OpenAI-compatible API, templated scenes"
+else:
+    judge = elicit.ReplayBackend(model)
+    source = f"replayed records from {model}"
+frames = []
+for condition, prefix in conditions.items():
+    items = steering.evaluation_items(test_items, condition, prefix, protocol=protocol)
+    frames.append(elicit.elicit(items, judge, cache, progress=False))
+records = pd.concat(frames, ignore_index=True)
+display(elicit.unreadable_counts(records))
+
+# %% [markdown]
+# ## 4. The Table-2-shaped result beside the paper's
+#
+# Gain is in the intended direction (positive = the target moved as intended). The null
+# floor sqrt((|V|-1)/(N-1)) is the nVAT of pure noise at this N; an nVAT near it means
+# no measurable coupling. The paper's columns are labelled "paper, Table 2/10".
+
+# %%
+scores = metrics.value_scores(records)
+cells = {name: steering.steering_cell(records, name, value, direction, n_resamples=n_resamples,
+                                      seed=seed, scores=scores)
+         for name, (value, direction, k) in plan.items()}
+ours = pd.DataFrame([{**{key: cell[key] for key in ("target", "direction", "N", "gain", "nvat",
+                                                     "gini", "nvat_std", "null_floor")},
+                      "shots": plan[name][2]} for name, cell in cells.items()])
+paper = pd.concat([paper_tables.table2(), paper_tables.table10()], ignore_index=True)
+paper = paper[paper["model"] == paper_model].drop(columns=["model"])
+paper = paper.rename(columns={c: f"{c} (paper, Table 2/10, {paper_model})"
+                              for c in ("gain", "nvat", "gini", "nvat_std")})
+side_by_side = ours.merge(paper, on=["target", "shots"], how="left")
+display(Markdown(f"Our numbers: {source}."))
+display(side_by_side.set_index(["target", "direction", "shots"]))
+
+# %% [markdown]
+# ## 5. Where the tax sits: radar, chords, heatmaps, circumplex
+#
+# For each target at its largest k: VAT(v)/nVAT on a radar (1 = average load), the
+# strongest |R| edges as chords (red positive, blue negative), and the VAT profile
+# projected on the circumplex.
+
+# %%
+largest = {value: label for label, (value, _, k) in plan.items()
+           if k == max(shot_counts)}
+profiles = {name: cells[name]["vat"] / cells[name]["nvat"] for name in largest.values()}
+plots.vat_radar(profiles, "VAT(v) / nVAT per steering objective", source)
+plt.show()
+
+# %%
+columns = min(3, len(largest))
+rows = int(np.ceil(len(largest) / columns))
+figure, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 4.2 * rows), squeeze=False)
+for axis, name in zip(axes.flat, largest.values()):
+    plots_steering.chord_diagram(cells[name]["coupling"], name, source, top=8, axis=axis)
+for axis in list(axes.flat)[len(largest):]:
+    axis.axis("off")
+figure.text(0.01, 0.005, f"Source: {source}", fontsize=7, color="0.35")
+plt.show()
+
+# %%
+for name in list(largest.values())[:2]:
+    plots.coupling_heatmap(cells[name]["coupling"], f"R, {name}", source)
+    plt.show()
+
+# %%
+figure, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 4.2 * rows), squeeze=False)
+for axis, name in zip(axes.flat, largest.values()):
+    plots_steering.circumplex_projection(cells[name]["vat"], name, source, axis=axis)
+for axis in list(axes.flat)[len(largest):]:
+    axis.axis("off")
+plt.show()
+
+# %% [markdown]
+# ## 6. Planted vs recovered (simulated backend only)
+#
+# The simulator planted C = (1 - rho) I + rho K with K the circumplex cosine kernel. Likert
+# cutting and answer noise attenuate it; the *expected observable coupling* is what an
+# infinite sample of this model would show. The closer the points sit to the diagonal, the
+# better VAT's R recovers the truth at this N.
+
+# %%
+if backend == "simulated":
+    name = list(largest.values())[0]
+    expected = judge.truth.expected_coupling(name, n_samples=40_000)
+    plots_steering.planted_vs_recovered(cells[name]["coupling"], expected, judge.truth.coupling,
+                                        f"planted vs recovered coupling, {name}", source)
+    plt.show()
+    display(pd.DataFrame({
+        "condition": [name],
+        "r(estimated, expected observable)": [recovery_correlation(cells[name]["coupling"], expected)],
+        "r(estimated, planted C)": [recovery_correlation(cells[name]["coupling"], judge.truth.coupling)],
+    }))
+else:
+    display(Markdown("Not a simulated run: there is no planted truth to compare with."))
+
+# %% [markdown]
+# ## What this shows and what it does not
+#
+# - The table has the shape of the paper's Table 2 and Table 10 and is computed by the same
+#   functions, but our numbers come from the backend named above on **templated
+#   placeholder scenes**, not from the paper's dataset; only the columns marked "paper"
+#   are the paper's.
+# - On the simulated backend, Gain follows the planted g(k) (a negative g_max gives a
+#   negative Gain, as for GPT's Stimulation in Table 2), and nVAT reflects the planted rho;
+#   with rho = 0 it falls to the null floor. Real models give no such ground truth.
+# - The std of nVAT over 80% scene draws measures sensitivity to the scene set, not the
+#   sampling error of nVAT itself; compare nVAT with the null floor as well.
+# - Limit: with a few hundred test scenes the floor is about 0.2, above the paper's nVAT
+#   of about 0.1; more scenes (`scenes_per_pair`) lower it.
+
+# %% tags=["hide-cell"]
+provenance_table(parameters, seeds={"split, examples, simulator, resampling": seed})
