@@ -1,0 +1,309 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Human evaluation: agreement and what it can tell
+#
+# The paper checks its generated scenes and actions with human raters (Chen and Shen,
+# section 4, Table 1, and appendix B.4, Table 8): 54 sampled instances, three annotators
+# each, eight dimensions on 5-point scales. It reports each dimension's mean, standard
+# deviation, the share of instances on which at least two annotators share a stance
+# (agree 4-5, neutral 3, disagree 1-2) and the majority ratio. The annotations themselves
+# are not public. This chapter does three things:
+#
+# 1. it checks what the published numbers allow and what chance alone would give;
+# 2. it simulates a three-annotator study of the same size, so you can watch how the
+#    paper's summaries and the chance-corrected ones (Fleiss' kappa, Krippendorff's alpha)
+#    respond to rater noise;
+# 3. it measures the agreement of two real annotators who judged 640 generated actions in
+#    the predecessor study ValueActionLens (Shen, Clark and Mitra, 2025) on three binary
+#    criteria: ACT (the action fits the value and polarity), ATTR (its feature attributions
+#    capture the value) and EXP (its explanation is plausible).
+#
+# | you need | |
+# |---|---|
+# | concepts | Likert scales, inter-rater agreement, the bootstrap |
+# | compute | CPU, under a minute |
+# | data | none for steps 1-3; the two ValueActionLens annotator files for step 4 (`VATNB_DATA_DIR`, or set `download=True`) |
+# | API key | none |
+
+# %% tags=["parameters"]
+seed: int = 0  # seed of the simulated study and of every bootstrap
+n_items: int = 54  # simulated instances (paper, section 4: 54)
+n_annotators: int = 3  # annotators per instance (paper, appendix B.4: 3)
+rater_noise: float = 0.8  # standard deviation of one rating around the instance's quality, in scale points
+annotator_bias_sd: float = 0.3  # spread of the annotators' leniency, in scale points
+noise_levels: list = [0.0, 0.4, 0.8, 1.2, 1.6, 2.4]  # rater noise values for the sweep in step 3
+n_boot: int = 300  # bootstrap draws over items for the intervals
+use_real_data: bool = True  # run step 4 on the real annotator files when they are available
+download: bool = False  # allow downloading the annotator files when no local copy is found
+
+# %%
+import logging
+import warnings
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from IPython.display import Markdown, display
+
+from vatnb import annotations, data, humaneval, paper_humaneval
+from vatnb.metrics import UndefinedMetricWarning
+from vatnb.provenance import provenance_table
+
+logging.basicConfig(level=logging.WARNING)
+pd.set_option("display.precision", 3)
+paper_source = "paper (Chen and Shen, Value Alignment Tax), Table 1 and Table 8"
+simulation_source = (
+    f"simulation (vatnb.humaneval.simulate_study, seed {seed}, {n_items} items, "
+    f"{n_annotators} annotators, rater noise {rater_noise}, leniency spread {annotator_bias_sd})"
+)
+
+# %% [markdown]
+# ## 1. The paper's numbers and what they allow
+#
+# Table 1 and Table 8 side by side. With three annotators and three stances, "at least
+# two share a stance" fails only when all three stances differ. Two consequences follow,
+# both computed below from the published numbers alone:
+#
+# - the majority ratio must lie between (1 + A)/3 and (1 + 2A)/3 for agreement A;
+# - independent raters who pick stances *at random* already reach 7/9 = 0.78 when the
+#   three stances are equally likely, and more otherwise. Agreement is a weak criterion
+#   on its own: it needs a chance-corrected companion.
+
+# %%
+paper = paper_humaneval.table_1().join(
+    paper_humaneval.table_8()[["majority_ratio"]].rename(columns={"majority_ratio": "majority ratio"})
+)
+bounds = paper["agreement"].apply(humaneval.majority_ratio_bounds)
+paper["majority ratio allowed"] = [f"{low:.2f} to {high:.2f}" for low, high in bounds]
+paper["consistent"] = [
+    low - 0.01 <= ratio <= high + 0.01 for (low, high), ratio in zip(bounds, paper["majority ratio"])
+]
+display(paper)
+display(Markdown(f"*Source: {paper_source}; the last two columns are computed here.*"))
+uniform = humaneval.chance_agreement([1 / 3, 1 / 3, 1 / 3], 3)
+skewed = humaneval.chance_agreement([0.6, 0.2, 0.2], 3)
+display(Markdown(
+    f"Random stances give agreement **{uniform:.2f}** when all stances are equally likely "
+    f"(the lowest value any stance distribution gives) and **{skewed:.2f}** at 60% agree, "
+    "20% neutral, 20% disagree. The paper reports 0.67 for cultural grounding and "
+    "normative neutrality: below what three independent random raters reach, so on a third "
+    "of those instances the three annotators split three ways, more often than chance "
+    "predicts."
+))
+
+# %% [markdown]
+# ## 2. A simulated study of the paper's size
+#
+# The simulator draws a latent quality per instance and dimension (mean and spread taken
+# from the paper's Table 1), adds a leniency per annotator and noise per rating, and
+# rounds to the 1-5 scale. Every summary then runs on the simulated table; intervals are
+# percentile bootstraps over instances. The paper does not say whether its standard
+# deviation is over single ratings or over instance means, so both are shown.
+
+# %%
+means = paper_humaneval.table_1()["mean"].to_dict()
+spreads = paper_humaneval.table_1()["std"].to_dict()
+study = humaneval.simulate_study(
+    means, item_sd=spreads, n_items=n_items, n_annotators=n_annotators,
+    rater_noise=rater_noise, annotator_bias_sd=annotator_bias_sd, seed=seed,
+)
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message=".*reporting NaN", category=UndefinedMetricWarning)
+    simulated = humaneval.summarize(study, n_boot=n_boot, seed=seed)
+simulated = simulated.reindex(list(paper_humaneval.DIMENSIONS))
+
+
+def interval(name):
+    return [f"{low:.2f} to {high:.2f}" for low, high in
+            zip(simulated[f"{name}_low"], simulated[f"{name}_high"])]
+
+
+side_by_side = pd.DataFrame(
+    {
+        "mean (paper)": paper["mean"],
+        "mean (sim)": simulated["mean"],
+        "std (paper)": paper["std"],
+        "std over items (sim)": simulated["std_items"],
+        "std over ratings (sim)": simulated["std_ratings"],
+        "agreement (paper)": paper["agreement"],
+        "agreement (sim)": simulated["agreement"],
+        "agreement 95% (sim)": interval("agreement"),
+        "majority ratio (paper)": paper["majority ratio"],
+        "majority ratio (sim)": simulated["majority_ratio"],
+        "Fleiss' kappa (sim)": simulated["kappa"],
+        "kappa 95% (sim)": interval("kappa"),
+        "ordinal alpha (sim)": simulated["alpha"],
+        "alpha 95% (sim)": interval("alpha"),
+    }
+)
+display(side_by_side)
+display(Markdown(f"*Source: columns marked (paper) are the {paper_source}; columns marked "
+                 f"(sim) are {simulation_source}, with {n_boot} bootstrap draws over items.*"))
+
+# %% [markdown]
+# ## 3. How the summaries respond to rater noise
+#
+# One dimension (scenario realism: mean 3.77, instance spread 0.64) simulated at several
+# rater noise levels with the same seed. Agreement and the majority ratio stay high even
+# when the ratings carry little information about the instance, because two of three
+# raters share one of only three stances by chance; kappa and alpha fall toward 0, which
+# is what "no agreement beyond chance" looks like.
+
+# %%
+rows = []
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message=".*reporting NaN", category=UndefinedMetricWarning)
+    for noise in noise_levels:
+        table = humaneval.simulate_study(
+            {"Scenario realism": means["Scenario realism"]},
+            item_sd=spreads["Scenario realism"], n_items=n_items, n_annotators=n_annotators,
+            rater_noise=float(noise), annotator_bias_sd=annotator_bias_sd, seed=seed,
+        )
+        row = humaneval.summarize(table).iloc[0]
+        rows.append({"rater noise": float(noise), "agreement": row["agreement"],
+                     "majority ratio": row["majority_ratio"], "Fleiss' kappa": row["kappa"],
+                     "ordinal alpha": row["alpha"]})
+sweep = pd.DataFrame(rows).set_index("rater noise")
+display(sweep)
+figure, axis = plt.subplots(figsize=(7.5, 3.4))
+for column, style in zip(sweep.columns, ("o-", "s-", "^-", "d-")):
+    axis.plot(sweep.index, sweep[column], style, label=column)
+axis.axhline(uniform, color="0.5", linestyle=":", label="random stances, uniform (7/9)")
+axis.axhline(0.0, color="0.3", linewidth=0.8)
+axis.set_xlabel("rater noise (scale points)")
+axis.set_ylabel("value")
+axis.set_title("Scenario realism, simulated: summaries vs rater noise", fontsize=10)
+axis.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5))
+figure.text(0.01, 0.005, f"Source: {simulation_source}, noise varied", fontsize=7, color="0.35")
+figure.tight_layout(rect=(0, 0.04, 1, 1))
+plt.show()
+
+# %% [markdown]
+# ## 4. Two real annotators: ACT, ATTR and EXP
+#
+# The ValueActionLens annotator files are spreadsheet exports with their leftovers (an
+# instruction block above the header in one file, summary rows with `#DIV/0!` below the
+# items in both); the loader keeps the 80 item rows of each and pairs them on (country,
+# topic, value, polarity). Each item has 8 generated actions, so an "item" below is one
+# action: 640 per criterion. A blank cell means the criterion was not judged; ATTR and
+# EXP were judged for a few actions only, so their numbers rest on a handful of pairs.
+# With two annotators, agreement is the plain share of equal judgments and kappa is
+# Cohen's.
+
+# %%
+real_available = False
+if use_real_data:
+    try:
+        pair = annotations.load_pair(download=download)
+        real_available = True
+    except data.DataUnavailableError as error:
+        display(Markdown(
+            "**Real data not available: step 4 is skipped.** Set `VATNB_DATA_DIR` to a folder "
+            "with the ValueActionLens files (see `vatnb.data`), or run with `download=True`. "
+            f"Details: {error}"
+        ))
+else:
+    display(Markdown("**Step 4 is switched off (`use_real_data=False`).**"))
+
+if real_available:
+    real_source = "real data, ValueActionLens annotator files ({}, {}) at {}@{}".format(
+        data.FILES["annotations/a"].local_path, data.FILES["annotations/b"].local_path,
+        data.REPOSITORY, data.COMMIT[:12],
+    )
+    judgments = annotations.to_long(pair)
+    display(annotations.judged_counts(judgments))
+    display(Markdown(
+        f"Rows outside the item block that the loader skipped: annotator a "
+        f"{pair['a'].attrs['skipped_rows']}, annotator b {pair['b'].attrs['skipped_rows']}."
+    ))
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*reporting NaN", category=UndefinedMetricWarning)
+        real = humaneval.summarize(judgments, scale="binary", n_boot=n_boot, seed=seed)
+    real_table = pd.DataFrame(
+        {
+            "meaning": [annotations.JUDGMENT_MEANINGS[d] for d in real.index],
+            "actions judged by both": real["items_paired"],
+            "share judged correct": real["mean"],
+            "agreement": real["agreement"],
+            "agreement 95%": [f"{a:.2f} to {b:.2f}" for a, b in
+                              zip(real["agreement_low"], real["agreement_high"])],
+            "Cohen's kappa": real["kappa"],
+            "kappa 95%": [f"{a:.2f} to {b:.2f}" for a, b in zip(real["kappa_low"], real["kappa_high"])],
+            "Krippendorff's alpha": real["alpha"],
+        }
+    )
+    display(real_table)
+    display(Markdown(f"*Source: {real_source}; {n_boot} bootstrap draws over actions, seed {seed}.*"))
+
+    act = judgments[judgments["dimension"] == "ACT"]
+    per_prompt = []
+    for prompt, part in act.groupby("prompt"):
+        kappa_value, _ = humaneval.kappa(part, scale="binary")
+        per_prompt.append({"generation prompt": prompt,
+                           "share correct": part["rating"].mean(),
+                           "agreement": humaneval.agreement(part, scale="binary"),
+                           "Cohen's kappa": kappa_value})
+    display(Markdown("ACT per generation prompt (80 actions each):"))
+    display(pd.DataFrame(per_prompt).set_index("generation prompt"))
+    display(Markdown(f"*Source: {real_source}.*"))
+
+# %% [markdown]
+# ## 5. Reading the numbers
+
+# %%
+lines = [
+    f"- Simulated with rater noise {rater_noise}: agreement ranges "
+    f"{simulated['agreement'].min():.2f} to {simulated['agreement'].max():.2f} across "
+    f"dimensions, while Fleiss' kappa ranges {simulated['kappa'].min():.2f} to "
+    f"{simulated['kappa'].max():.2f}. High agreement can sit beside a kappa near zero, "
+    "so the paper's agreement values (0.67 to 1.00) do not, on their own, show raters "
+    "agreeing beyond chance.",
+    f"- In the sweep, agreement falls from {sweep['agreement'].iloc[0]:.2f} to "
+    f"{sweep['agreement'].iloc[-1]:.2f} and ordinal alpha from "
+    f"{sweep['ordinal alpha'].iloc[0]:.2f} to {sweep['ordinal alpha'].iloc[-1]:.2f}.",
+]
+if real_available:
+    lines.append(
+        f"- The two real annotators agree on ACT for {real.loc['ACT', 'agreement']:.0%} of "
+        f"{real.loc['ACT', 'items_paired']} actions, Cohen's kappa "
+        f"{real.loc['ACT', 'kappa']:.2f}. ATTR and EXP rest on "
+        f"{real.loc['ATTR', 'items_paired']} and {real.loc['EXP', 'items_paired']} jointly "
+        "judged actions, too few for a stable kappa: read their intervals, not the point values."
+    )
+display(Markdown("\n".join(lines)))
+
+# %% [markdown]
+# ## What this shows and what it does not
+#
+# - It shows how the paper's summaries are computed and how they behave: on three-way
+#   stances with three raters, "at least two agree" is reached by chance most of the time,
+#   so a chance-corrected coefficient belongs beside it.
+# - It does not reproduce the paper's study. The simulated study only borrows the
+#   published means and spreads; its agreement depends on the noise level you choose.
+#   The paper's annotations are not public, so no number here checks them.
+# - The real annotators judged the predecessor study's generated actions (binary
+#   criteria, two raters), not the VAT scenes on 5-point scales. Their agreement speaks to
+#   how reliably such actions can be judged, not to the quality of the VAT dataset.
+# - Limits: the percentile bootstrap is rough for 54 items and for the dozen jointly
+#   judged ATTR and EXP actions; with two raters, agreement and majority ratio carry the
+#   same information (majority ratio = (1 + agreement) / 2).
+
+# %% tags=["hide-cell"]
+display(provenance_table(
+    {name: globals()[name] for name in
+     ("seed", "n_items", "n_annotators", "rater_noise", "annotator_bias_sd", "noise_levels",
+      "n_boot", "use_real_data", "download")},
+    data_keys=("annotations/a", "annotations/b") if real_available else (),
+    seeds={"simulation and bootstrap": seed},
+))
