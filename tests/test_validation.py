@@ -157,3 +157,28 @@ def test_real_common_mode_framing(real_data):
     assert table.loc["raw", "N"] == 132
     assert table.loc["raw", "mean R"] > 0
     assert table.loc["centred", "mean R"] < table.loc["raw", "mean R"]
+
+
+def test_comparable_gain_pairs_table2():
+    pairs = validation.comparable_gain_pairs()
+    # Of the 65 pairs of Table 2 cells whose Gains differ by at most 0.02, 4 have nVATs
+    # that differ by more than twice their combined printed std.
+    assert len(pairs) == 65
+    assert int(pairs["distinguishable"].sum()) == 4
+
+
+def test_comparable_gain_pairs_hand_case():
+    table = pd.DataFrame(
+        {
+            "model": ["A", "B", "C"],
+            "target": ["Power"] * 3,
+            "shots": [2, 2, 2],
+            "gain": [0.10, 0.11, 0.50],
+            "nvat": [0.10, 0.20, 0.10],
+            "nvat_std": [0.01, 0.01, 0.01],
+        }
+    )
+    pairs = validation.comparable_gain_pairs(table)
+    # Only A and B have gains within 0.02; 0.10 > 2 * sqrt(0.01^2 + 0.01^2) = 0.028.
+    assert len(pairs) == 1
+    assert bool(pairs["distinguishable"].iloc[0])

@@ -101,9 +101,9 @@ def shifts_from_records(records: pd.DataFrame, pre: str, post: str) -> pd.DataFr
     """Compute the paired value shifts delta_s(v) of two conditions, vectorised.
 
     The result equals ``metrics.paired_shifts(metrics.value_scores(records),
-    pre, post)`` (the tests check it), but it groups with integer codes, so a
-    simulated table of millions of records takes about a second instead of
-    tens of seconds. Missing ratings are excluded, as in :mod:`vatnb.metrics`.
+    pre, post)`` (the tests check it) but groups with integer codes and
+    ``numpy.bincount``, for the millions of records of a large simulation.
+    Missing ratings are excluded, as in :mod:`vatnb.metrics`.
     """
     frame = records[records["condition"].isin([pre, post])]
     frame = frame.assign(e=metrics.evidence(frame)).dropna(subset=["e"])
@@ -523,6 +523,8 @@ def plot_null_floor(table: pd.DataFrame, paper_range: tuple[float, float], sourc
     axis.axhspan(*paper_range, color="C0", alpha=0.2, label="paper nVAT range (Tables 2, 10)")
     axis.set_xscale("log")
     axis.set_yscale("log")
+    axis.yaxis.set_major_formatter(plt.FormatStrFormatter("%.2f"))
+    axis.yaxis.set_minor_formatter(plt.FormatStrFormatter("%.2f"))
     axis.set_xlabel("N (samples)")
     axis.set_ylabel("nVAT with no coupling")
     axis.legend(fontsize=8)
@@ -549,3 +551,53 @@ def plot_common_mode(sweep: pd.DataFrame, source: str):
     _source_line(figure, source)
     figure.tight_layout(rect=(0, 0.04, 1, 1))
     return figure
+
+
+# ---------------------------------------------------------------------------
+# Reading the paper's Table 2
+# ---------------------------------------------------------------------------
+
+
+def comparable_gain_pairs(
+    table: pd.DataFrame | None = None, gain_tolerance: float = 0.02, z: float = 2.0
+) -> pd.DataFrame:
+    """List pairs of steering results with similar Gain and say whether their nVAT differ.
+
+    A pair of rows is *comparable* when their Gains differ by at most
+    ``gain_tolerance``. Their nVAT values are *distinguishable* when they
+    differ by more than ``z`` times the combined printed std,
+    sqrt(std_a^2 + std_b^2), treating the two resampling stds as independent.
+    The default table is the paper's Table 2.
+
+    Returns
+    -------
+    One row per comparable pair: both labels, both gains and nVATs, the nVAT
+    difference, the combined std and ``distinguishable``.
+    """
+    if table is None:
+        from vatnb.paper_tables import paper_table
+
+        table = paper_table(2)
+    rows = []
+    records = table.reset_index(drop=True)
+    for first in range(len(records)):
+        for second in range(first + 1, len(records)):
+            a, b = records.iloc[first], records.iloc[second]
+            if abs(a["gain"] - b["gain"]) > gain_tolerance:
+                continue
+            spread = float(np.hypot(a["nvat_std"], b["nvat_std"]))
+            difference = float(abs(a["nvat"] - b["nvat"]))
+            rows.append(
+                {
+                    "a": f"{a['model']} {a['target']} {a['shots']}-shot",
+                    "b": f"{b['model']} {b['target']} {b['shots']}-shot",
+                    "gain a": a["gain"],
+                    "gain b": b["gain"],
+                    "nVAT a": a["nvat"],
+                    "nVAT b": b["nvat"],
+                    "nVAT difference": difference,
+                    "combined std": spread,
+                    "distinguishable": difference > z * spread,
+                }
+            )
+    return pd.DataFrame(rows)
