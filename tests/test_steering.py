@@ -105,3 +105,39 @@ def test_steering_cell_summary():
     assert cell["nvat"] > cell["null_floor"]
     assert 0 <= cell["gini"] < 1
     assert cell["nvat_std"] > 0
+
+
+def _execute_chapter(tmp_path, parameters):
+    jupytext = pytest.importorskip("jupytext")
+    papermill = pytest.importorskip("papermill")
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    notebook = jupytext.read(root / "notebooks" / "04_prompt_steering.py")
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    output = tmp_path / "04_out.ipynb"
+    papermill.execute_notebook(notebook, str(output), kernel_name="python3", cwd=str(root / "notebooks"),
+                               parameters={"cache_dir": str(tmp_path / "cache"), **parameters},
+                               progress_bar=False)
+    return output
+
+
+@pytest.mark.book
+def test_chapter_runs_with_hf(tmp_path):
+    from vatnb.tinymodel import tiny_qwen3
+
+    model_path = tiny_qwen3(tmp_path / "tiny")
+    output = _execute_chapter(tmp_path, {
+        "backend": "hf", "model": str(model_path), "targets": "Security:reinforce", "shots": "2",
+        "scenes_per_pair": 1, "max_test_scenes": 4, "micro_values_per_value": 1, "n_resamples": 5,
+    })
+    text = output.read_text()
+    assert "paper, Table 2/10" in text
+    assert "next-token probabilities" in text
+
+
+@pytest.mark.book
+def test_chapter_rejects_api_key_parameter(tmp_path):
+    papermill = pytest.importorskip("papermill")
+    with pytest.raises(papermill.PapermillExecutionError, match="environment variable"):
+        _execute_chapter(tmp_path, {"backend": "openai", "api_key_variable": "sk-abcdefghijklmnop1234"})
