@@ -67,7 +67,7 @@ def circumplex_projection(vat: pd.Series, title: str, source: str, axis=None) ->
     """Place VAT(v)/nVAT at each value's circumplex angle, with the load's resultant vector.
 
     The resultant sum_v VAT(v) (cos a_v, sin a_v) / sum_v VAT(v) points to the
-    sector that carries the coupling load; its length (0..1) says how
+    sector that carries the coupling load; its length (0..1) measures how
     one-sided the load is (0 = spread evenly around the circle).
     """
     figure = None

@@ -3,7 +3,7 @@
 Entries live in a SQLite file, keyed by the SHA-256 of (backend, model,
 prompt, decoding settings). Network backends commit each judgment as soon as it arrives, local ones
 once per chunk of at most 256; a run that is killed loses at most the
-judgments in flight or in the open chunk, and a rerun asks the backend only for the rest. The
+judgments in flight or in the open chunk, and a rerun requests only the rest from the backend. The
 prompt text itself is not stored, only its hash; API keys are never part of
 a key or an entry.
 """

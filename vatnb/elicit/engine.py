@@ -21,7 +21,7 @@ STATUSES = ("full", "unread", "failed")
 
 
 class LikertBackend(Protocol):
-    """What the engine needs from a backend.
+    """Interface of an elicitation backend.
 
     ``judge`` receives item dicts (``prompt`` plus the record columns) that
     share one scale and calls ``on_judgment(position, judgment)`` once per

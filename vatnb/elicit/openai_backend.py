@@ -82,7 +82,7 @@ class OpenAIBackend:
         API root, for example ``http://127.0.0.1:8000/v1`` for a local vLLM
         server; None uses the client's default.
     key_variable
-        Name of the environment variable that holds the API key.
+        Name of the environment variable that contains the API key.
     concurrency, rate
         Parallel requests and maximum request starts per second.
     max_attempts, backoff, timeout
