@@ -85,6 +85,7 @@ class KendallPlan:
         # two columns copies contiguous memory.
         self.codes_by_column = np.ascontiguousarray(codes.T.astype(np.int32))
         self.n_columns, self.n_rows = self.codes_by_column.shape
+        self.has_missing = bool((self.codes_by_column < 0).any())
         first, second = np.triu_indices(self.n_columns, k=1)
         self.pairs = np.column_stack([first, second]).astype(np.int64)
         sizes = (self.levels[first] + 1) * (self.levels[second] + 1)
@@ -101,12 +102,17 @@ class KendallPlan:
         """Return the (len(pairs), n) flat cell of each row; missing codes use the last level."""
         first = self.codes_by_column[pairs[:, 0]]
         second = self.codes_by_column[pairs[:, 1]]
-        first[first < 0] = shape[0] - 1
-        second[second < 0] = shape[1] - 1
+        if self.has_missing:
+            first[first < 0] = shape[0] - 1
+            second[second < 0] = shape[1] - 1
         cells = len(pairs) * shape[0] * shape[1]
         dtype = np.int32 if cells < np.iinfo(np.int32).max else np.int64
-        offsets = np.arange(len(pairs), dtype=dtype)[:, None] * (shape[0] * shape[1])
-        return offsets + first.astype(dtype) * shape[1] + second
+        # In place, to keep to one n x pairs array: first * columns + second + offset.
+        index = first.astype(dtype, copy=False)
+        index *= shape[1]
+        index += second
+        index += np.arange(len(pairs), dtype=dtype)[:, None] * (shape[0] * shape[1])
+        return index
 
     def _tables(self, chunk_entry, weights: np.ndarray | None) -> np.ndarray:
         chunk, shape, index, counts, rows_first = chunk_entry
