@@ -228,12 +228,19 @@ def execute_chapter(
     return output
 
 
-def execute_chapters(root: Path = ROOT, chapters: list[str] | None = None) -> tuple[dict, dict]:
+def execute_chapters(
+    root: Path = ROOT, chapters: list[str] | None = None, force: bool = False
+) -> tuple[dict, dict]:
     """Execute every chapter of the book, continuing past failures.
 
-    Returns ``(timings, failures)``: seconds per chapter, and the
+    A chapter whose source, parameters and ``vatnb`` package are unchanged
+    since its last successful run is reused (see :mod:`vatnb.buildcache`)
+    unless ``force`` is set. Returns ``(timings, failures)``: seconds per
+    chapter (the key gets " (reused)" when reused), and the
     :class:`ChapterFailed` of each chapter that failed.
     """
+    from vatnb.buildcache import execute_if_changed
+
     timings: dict[str, float] = {}
     failures: dict[str, ChapterFailed] = {}
     for name in chapters or chapter_names(root):
@@ -242,13 +249,16 @@ def execute_chapters(root: Path = ROOT, chapters: list[str] | None = None) -> tu
         log.info("executing chapter %s", name)
         print(f"[vatnb] executing {name} ...", flush=True)
         start = time.perf_counter()
+        reused = False
         try:
-            execute_chapter(source, target, root=root, progress=False)
+            reused = execute_if_changed(
+                source, target, execute_chapter, force=force, root=root, progress=False
+            )
         except ChapterFailed as failure:
             failures[name] = failure
             # A failed chapter must not reach the book with partial outputs.
             target.unlink(missing_ok=True)
-        timings[name] = time.perf_counter() - start
+        timings[name + (" (reused)" if reused else "")] = time.perf_counter() - start
     return timings, failures
 
 

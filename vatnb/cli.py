@@ -33,6 +33,10 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument(
         "--chapters", nargs="*", help="execute only these chapters (default: all in _toc.yml)"
     )
+    build.add_argument(
+        "--force", action="store_true",
+        help="execute every chapter even when its stored output is current",
+    )
     return parser
 
 
@@ -52,7 +56,7 @@ def _run(arguments) -> int:
 
 
 def _build(arguments) -> int:
-    timings, failures = book.execute_chapters(chapters=arguments.chapters)
+    timings, failures = book.execute_chapters(chapters=arguments.chapters, force=arguments.force)
     print(book.format_timings(timings))
     if failures:
         for failure in failures.values():
