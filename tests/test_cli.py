@@ -37,7 +37,7 @@ def test_string_for_number_rejected(no_execution, capsys):
 
 
 def test_credential_rejected(no_execution, capsys):
-    status = cli.main(["run", CHAPTER, "-p", "pre", "sk-abc123"])
+    status = cli.main(["run", CHAPTER, "-p", "pre", "sk-abc123def456"])
     assert status != 0
     assert "environment variable" in capsys.readouterr().err
     assert no_execution == []
@@ -82,3 +82,15 @@ def test_failing_chapter_names_chapter_and_cell(tmp_path):
     assert failure.value.chapter == "99_broken"
     assert "ValueError: boom" in str(failure.value)
     assert failure.value.cell is not None
+
+
+def test_variable_name_parameter_accepted(no_execution):
+    source = "04_prompt_steering"
+    assert cli.main(["run", source, "-p", "api_key_variable", "MY_KEY"]) == 0
+    assert no_execution[0][2] == {"api_key_variable": "MY_KEY"}
+
+
+def test_key_in_key_parameter_rejected(no_execution, capsys):
+    assert cli.main(["run", "04_prompt_steering", "-p", "api_key_variable", "abc123"]) != 0
+    assert "environment variable" in capsys.readouterr().err
+    assert no_execution == []

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import yaml
 
+from vatnb.credentials import looks_like_secret
+
 log = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,10 +29,8 @@ CHAPTER_DIR = Path("book") / "chapters"
 NOTEBOOK_DIR = Path("notebooks")
 KERNEL_SPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 
-# Parameter names and values that look like credentials are rejected: papermill
-# writes every parameter into the executed notebook.
+# Parameter names that may carry credentials; the rerun box never shows their defaults.
 SECRET_NAME_MARKERS = ("api_key", "apikey", "token", "secret", "password")
-SECRET_VALUE_PREFIXES = ("sk-", "hf_", "ghp_", "Bearer ")
 
 
 class ParameterError(ValueError):
@@ -178,9 +178,7 @@ def coerce_parameters(source: Path, pairs: list[tuple[str, str]]) -> dict:
             close = difflib.get_close_matches(name, list(known), n=1)
             hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(known)}"
             raise ParameterError(f"unknown parameter {name!r} for {source.stem}; {hint}")
-        if any(marker in name.lower() for marker in SECRET_NAME_MARKERS) or str(raw).startswith(
-            SECRET_VALUE_PREFIXES
-        ):
+        if looks_like_secret(name, raw) or str(raw).startswith("Bearer "):
             raise ParameterError(
                 f"parameter {name!r} looks like a credential; papermill would write it into "
                 "the executed notebook. Put the key in an environment variable instead "

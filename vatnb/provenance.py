@@ -10,15 +10,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from vatnb.credentials import looks_like_secret
 from vatnb.data import FILES, COMMIT, REPOSITORY, fetch, sha256_of
 
 PACKAGES = (
     "vatnb", "numpy", "scipy", "pandas", "matplotlib", "seaborn", "torch",
     "transformers", "peft", "trl", "datasets", "papermill", "jupytext", "jupyter-book",
 )
-
-# Parameter names that must never be echoed, even if a caller passes them.
-SECRET_MARKERS = ("key", "token", "secret", "password")
 
 
 def git_state(path: Path | None = None) -> dict[str, str]:
@@ -51,8 +49,9 @@ def package_versions(packages=PACKAGES) -> dict[str, str]:
 def provenance_table(parameters: dict, data_keys=(), seeds: dict | None = None) -> pd.DataFrame:
     """Return a two-column table (item, value) describing one chapter run.
 
-    Parameters whose names look like secrets (containing "key", "token",
-    "secret" or "password") are shown as ``<redacted>``.
+    Parameters that look like credentials (see
+    :func:`vatnb.credentials.looks_like_secret`) are shown as ``<redacted>``;
+    the name of an environment variable, such as ``OPENAI_API_KEY``, is shown.
     """
     rows: list[tuple[str, str]] = []
     rows.append(("run time (UTC)", datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")))
@@ -61,7 +60,7 @@ def provenance_table(parameters: dict, data_keys=(), seeds: dict | None = None) 
     rows.append(("uncommitted changes", state["dirty"]))
     rows.append(("python", platform.python_version()))
     for name, value in parameters.items():
-        shown = "<redacted>" if any(m in name.lower() for m in SECRET_MARKERS) else repr(value)
+        shown = "<redacted>" if looks_like_secret(name, value) else repr(value)
         rows.append((f"parameter {name}", shown))
     for name, value in (seeds or {}).items():
         rows.append((f"seed {name}", str(value)))

@@ -26,29 +26,13 @@ from vatnb.parsing import parse_single_rating
 
 log = logging.getLogger(__name__)
 
-DEFAULT_KEY_VARIABLE = "OPENAI_API_KEY"
-SECRET_NAME = re.compile(r"(api_?key|token|secret|password)", re.IGNORECASE)
-SECRET_VALUE = re.compile(r"^(sk-|sk_|hf_|gsk_|xai-|AIza)[A-Za-z0-9_\-]{8,}$")
-
-
-def reject_secret_parameters(parameters: dict) -> None:
-    """Raise if a parameter looks like an API key, because parameters are written into notebooks.
-
-    A parameter is rejected when its name mentions a key, token, secret or
-    password and its value is a non-empty string that is not an environment
-    variable name, or when any string value looks like a provider key
-    (``sk-...``, ``hf_...`` and similar prefixes).
-    """
-    for name, value in parameters.items():
-        if not isinstance(value, str) or not value:
-            continue
-        names_secret = bool(SECRET_NAME.search(name)) and not re.fullmatch(r"[A-Z][A-Z0-9_]*", value)
-        if names_secret or SECRET_VALUE.match(value.strip()):
-            raise ValueError(
-                f"parameter {name!r} looks like an API key; parameters are saved in the executed "
-                "notebook, so never pass a key as one. Put the key in an environment variable "
-                f"(default {DEFAULT_KEY_VARIABLE}) and pass only the variable's name."
-            )
+# Kept importable from here: the chapters and tests use these names.
+from vatnb.credentials import (  # noqa: E402
+    DEFAULT_KEY_VARIABLE,
+    SECRET_NAME,
+    SECRET_VALUE,
+    reject_secret_parameters,
+)
 
 
 class RateLimiter:
