@@ -269,6 +269,100 @@ else:
 # - ValueActionLens has no scenes, so a split of its actions is a split of country x
 #   topic contexts (132 units, one per stratum), not of the paper's 264 scenes.
 
+# %% [markdown]
+# ## Exercises
+#
+# Try each one before you open its solution ("Show code cell content"). The solutions ran
+# when this page was built, and each checks its own answer.
+#
+# ### Exercise 1: the micro-values of each value (paper, Table 4)
+#
+# From `vatnb.taxonomy.MICRO_VALUES` (micro-value -> (value, gloss)), build the table of
+# the paper's Table 4: each Schwartz value with its micro-values. How many does each value
+# have, and how many actions does each value then get in the built-in design of step 1?
+
+# %% tags=["hide-cell"]
+# Solution to exercise 1.
+from vatnb.taxonomy import VALUES
+
+table_4 = pd.DataFrame(
+    [(value, micro_value) for micro_value, (value, _) in MICRO_VALUES.items()],
+    columns=["value", "micro_value"],
+)
+table_4 = table_4.groupby("value", sort=False).agg(
+    micro_values=("micro_value", "count"), names=("micro_value", ", ".join)
+).reindex(list(VALUES))
+design_actions = len(ds.COUNTRIES) * len(ds.TOPICS) * ds.SCENES_PER_PAIR * 2
+table_4["actions in the design"] = table_4["micro_values"] * design_actions
+display(table_4)
+builtin_per_value = ds.builtin_offline_set().groupby("value").size().reindex(table_4.index)
+assert table_4["micro_values"].sum() == 56, "the taxonomy should have 56 micro-values"
+assert (builtin_per_value == table_4["actions in the design"]).all(), "built-in set is off the design"
+
+# %% [markdown]
+# ```{admonition} Explanation of exercise 1
+# :class: dropdown
+# Every scene gets one expressing and one suppressing action per micro-value, so a value's
+# share of the data is fixed by its number of micro-values: 264 scenes x 2 polarities = 528
+# actions per micro-value, from 1,056 for Hedonism (2 micro-values) to 4,752 for
+# Benevolence and Universalism (9 each). A value with few micro-values also has a noisier
+# value score E_s(v), because it averages fewer answers.
+# ```
+#
+# ### Exercise 2: the paper's counts
+#
+# Check the paper's totals against each other: the design count of Table 5, and the split
+# sizes of its section 4 (20,566 training and 9,002 test samples). What test share do they
+# imply, and how far is it from the stated 30%?
+
+# %% tags=["hide-cell"]
+# Solution to exercise 2.
+design_total = 12 * 11 * 2 * 56 * 2
+paper_train, paper_test = 20566, 9002
+assert design_total == 29568, "12 x 11 x 2 x 56 x 2 should be 29,568"
+assert paper_train + paper_test == design_total, "the paper's split sizes should add up to the design"
+print(f"design: {design_total:,} samples; paper split {paper_train:,} + {paper_test:,}; "
+      f"test share {paper_test / design_total:.2%}")
+
+# %% [markdown]
+# ```{admonition} Explanation of exercise 2
+# :class: dropdown
+# The two split sizes add up to exactly the design count, and the test share is 30.45%,
+# not 30%. A full scene carries 56 x 2 = 112 actions, and 9,002 is not a multiple of 112
+# (it is 80.4 scenes' worth), so the test scenes cannot all carry their full 112 actions.
+# That fits the filtering that the paper's Appendix C mentions.
+# ```
+#
+# ### Exercise 3: a leak-free split, by construction
+#
+# Split the built-in set again with another seed (`splits.split_scenes(..., seed=7)`).
+# Check that no scene is in both parts, count the test scenes, and count how many
+# country x topic strata got a test scene. Predict both numbers before you run it: each
+# stratum has 2 scenes and the test fraction is 0.3.
+
+# %% tags=["hide-cell"]
+# Solution to exercise 3.
+resplit = splits.split_scenes(ds.builtin_offline_set(), test_fraction=0.3, seed=7)
+parts_per_scene = resplit.groupby("scene_id")["split"].nunique()
+scenes_table = resplit.drop_duplicates("scene_id")
+test_scenes = scenes_table[scenes_table["split"] == "test"]
+test_per_stratum = test_scenes.groupby(["country", "topic"]).size()
+print(f"scenes in both parts: {int((parts_per_scene > 1).sum())}; test scenes: {len(test_scenes)} "
+      f"of {len(scenes_table)}; strata with a test scene: {len(test_per_stratum)} of 132, "
+      f"each with {sorted(set(test_per_stratum))} test scene(s)")
+assert (parts_per_scene == 1).all(), "a scene is in both parts"
+assert len(test_scenes) == round(0.3 * len(scenes_table)) == 79, "expected 79 test scenes"
+assert set(test_per_stratum) == {1} and len(test_per_stratum) == 79, "expected 79 strata with one"
+
+# %% [markdown]
+# ```{admonition} Explanation of exercise 3
+# :class: dropdown
+# The split assigns whole scenes, so no scene can be in both parts. Each stratum's quota is
+# 0.3 x 2 = 0.6 scenes; rounding every quota down gives 0, and the largest-remainder rule
+# then hands the 79 test scenes (30% of 264, rounded) to 79 strata, one each. The seed only
+# decides which 79 strata; the counts are the same for every seed.
+# ```
+
 # %% tags=["hide-cell"]
 display(provenance_table(
     {name: globals()[name] for name in (
