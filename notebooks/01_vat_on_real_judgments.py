@@ -215,7 +215,7 @@ if n_permutations > 0:
 # With no coupling, each off-diagonal rank correlation is about normal with variance
 # 1/(N-1). nVAT squares |V|(|V|-1) of them and divides by |V|, so its square is about
 # (|V|-1)/(N-1). The permutation null keeps every value's own distribution of shifts and
-# only breaks their pairing across samples, so its mean lands close to the formula; ties
+# only breaks their pairing across samples, so its mean lands close to the formula. Ties
 # in the Likert-derived shifts and the square root make it differ by a few percent.
 # ```
 #

@@ -351,8 +351,10 @@ print(f"scenes in both parts: {int((parts_per_scene > 1).sum())}; test scenes: {
       f"of {len(scenes_table)}; strata with a test scene: {len(test_per_stratum)} of 132, "
       f"each with {sorted(set(test_per_stratum))} test scene(s)")
 assert (parts_per_scene == 1).all(), "a scene is in both parts"
-assert len(test_scenes) == round(0.3 * len(scenes_table)) == 79, "expected 79 test scenes"
-assert set(test_per_stratum) == {1} and len(test_per_stratum) == 79, "expected 79 strata with one"
+assert len(test_scenes) == round(0.3 * len(scenes_table)), "expected 30% of the scenes"
+assert len(test_scenes) == 79, "expected 79 test scenes"
+assert set(test_per_stratum) == {1}, "a stratum got more than one test scene"
+assert len(test_per_stratum) == 79, "expected 79 strata with a test scene"
 
 # %% [markdown]
 # ```{admonition} Explanation of exercise 3

@@ -11,8 +11,8 @@ Enabled in ``_config.yml`` (``sphinx: extra_extensions``). It adds
 
   A chapter whose source ``notebooks/NAME.py`` exists but which is not part
   of this build (not in ``_toc.yml``, or a build of a few chapters) is shown
-  as text marked "chapter not in this build" rather than failing the strict
-  build; the browser check (:mod:`vatnb.browsercheck`) lists every such mark,
+  as text marked "chapter not in this build", so the strict build does not
+  fail. The browser check (:mod:`vatnb.browsercheck`) lists every such mark,
   so a misspelt name shows there. Anchors are not checked here: the browser
   check opens every link and fails on a missing anchor.
 * a copy of MathJax 3 from the ``django-static-mathjax`` package into

@@ -7,7 +7,7 @@ port and no extra package). For every page it fails on
 * a missing or undecodable image,
 * a broken internal link, or a link to an anchor that does not exist,
 * a JavaScript error (uncaught exception, ``console.error``, an error entry in
-  the browser log, a resource that fails to load or answers 4xx/5xx),
+  the browser log, a resource that fails to load or returns HTTP 4xx/5xx),
 * unrendered math: a ``.math`` element with no MathJax output, a MathJax
   error, or raw TeX (``\\(``, ``\\[``, ``$$``, ``$...\\cmd...$``) left in the text,
 * any request to a host other than the local server (the book must work
@@ -99,7 +99,7 @@ PAGE_FACTS_JS = r"""
 
 
 class BrowserError(RuntimeError):
-    """Chromium could not be started, or did not answer a DevTools command in time."""
+    """Chromium could not be started, or did not respond to a DevTools command in time."""
 
 
 @dataclass
@@ -195,7 +195,8 @@ class Chromium:
         self._reader = os.fdopen(from_browser_read, "rb", buffering=0)
         self._stderr_tail: list[str] = []
         threading.Thread(target=self._read_messages, daemon=True).start()
-        threading.Thread(target=self._drain_stderr, daemon=True).start()
+        self._stderr_thread = threading.Thread(target=self._drain_stderr, daemon=True)
+        self._stderr_thread.start()
         self.send("Target.setDiscoverTargets", {"discover": False})
 
     def _drain_stderr(self) -> None:
@@ -229,7 +230,7 @@ class Chromium:
         Raises
         ------
         BrowserError
-            When the browser answers with an error, exits, or does not answer
+            When the browser returns an error, exits, or does not respond
             within ``timeout`` seconds.
         """
         with self._condition:
@@ -248,7 +249,7 @@ class Chromium:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0 or self._closed:
                     raise BrowserError(
-                        f"no answer to {method} within {timeout:.0f} s "
+                        f"no response to {method} within {timeout:.0f} s "
                         f"(Chromium stderr: {' | '.join(self._stderr_tail) or 'empty'})"
                     )
                 self._condition.wait(remaining)
@@ -281,6 +282,13 @@ class Chromium:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+        self._writer.close()
+        # The reader thread sees end-of-file once Chromium has exited.
+        with self._condition:
+            self._condition.wait_for(lambda: self._closed, timeout=5)
+        self._reader.close()
+        self._stderr_thread.join(timeout=5)
+        self.process.stderr.close()
         shutil.rmtree(self._profile, ignore_errors=True)
 
     def __enter__(self):
@@ -492,7 +500,7 @@ def check_book(html_dir: Path = DEFAULT_HTML, screenshot_dir: Path | None = None
     screenshot_dir = Path(screenshot_dir or html_dir.parent / "screenshots")
     problems = static_external_references(html_dir)
     pages = []
-    # Chromium is started before the server thread, so that its fork sees one thread.
+    # Chromium is started before the server thread, so that it forks while one thread runs.
     with Chromium(executable) as browser:
         server, base_url = serve(html_dir)
         try:

@@ -49,10 +49,10 @@ def _credential_like(parameter: Parameter) -> bool:
 def unsettable_parameters(source: Path, parameters: list[Parameter] | None = None) -> dict:
     """Return the parameters that ``vatnb run -p`` cannot set to their default, with the reason.
 
-    Two kinds exist: names that look like credentials (such as
-    ``api_key_variable``), which the command line rejects, and annotations
-    it cannot convert back to the default (a bare ``list`` stays a string; it
-    needs an element type such as ``list[int]``).
+    Two kinds exist. The command line rejects names that look like
+    credentials (such as ``api_key_variable``). It also cannot convert some
+    annotations back to the default: a bare ``list`` stays a string, so it
+    needs an element type such as ``list[int]``.
     """
     parameters = chapter_parameters(source) if parameters is None else parameters
     reasons = {}
@@ -201,7 +201,7 @@ def rerun_box(source: Path, values: dict | None = None) -> str:
 def insert_rerun_box(notebook, source: Path):
     """Insert the rerun box as a Markdown cell right after the first Markdown cell.
 
-    The first Markdown cell of a chapter holds its title. A box inserted
+    The first Markdown cell of a chapter contains its title. A box inserted
     before (tagged ``vatnb-rerun-box``) is replaced, so inserting twice leaves
     one box. The notebook is changed in place and returned.
 
