@@ -35,9 +35,9 @@
 # | API key | none |
 
 # %% tags=["parameters"]
-objectives: list = ["Hedonism", "Power", "Security", "Stimulation"]  # steered values, one simulated condition each (paper, Figure 5)
+objectives: list[str] = ["Hedonism", "Power", "Security", "Stimulation"]  # steered values, one simulated condition each (paper, Figure 5)
 direction: str = "reinforce"  # steering direction of every objective: "reinforce" or "suppress"
-planted_hubs: list = ["Security", "Conformity", "Tradition"]  # values sharing a factor in the planted-hub simulation
+planted_hubs: list[str] = ["Security", "Conformity", "Tradition"]  # values sharing a factor in the planted-hub simulation
 hub_loading: float = 0.8  # strength of that shared factor, in latent units
 n_scenes: int = 300  # scenes per simulated condition
 top_k: int = 3  # K: a value must be in the top K of VAT(u) ...
@@ -49,7 +49,7 @@ seed: int = 0  # seed of both simulations
 use_real_data: bool = True  # run step 5 on the real ratings when they are available
 download: bool = False  # allow downloading the rating files when no local copy is found
 real_pre: str = "gpt-3.5-turbo@0"  # real "pre" state: MODEL@K (one prompt variant)
-real_posts: list = ["gpt-4o-mini@0", "gpt-4o@0", "Llama-3.3-70B-Instruct@0"]  # real "post" states, one comparison each
+real_posts: list[str] = ["gpt-4o-mini@0", "gpt-4o@0", "Llama-3.3-70B-Instruct@0"]  # real "post" states, one comparison each
 
 # %%
 import logging

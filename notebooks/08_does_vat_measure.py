@@ -40,15 +40,15 @@
 # %% tags=["parameters"]
 seed: int = 0  # seed of every simulation, resample and permutation in this chapter
 rho: float = 0.5  # planted coupling strength in [0, 1] for the recovery curves (0 = none)
-recovery_sizes: list = [50, 100, 200, 500, 1000, 2000, 5000, 10000]  # sample sizes N of the recovery curves
+recovery_sizes: list[int] = [50, 100, 200, 500, 1000, 2000, 5000, 10000]  # sample sizes N of the recovery curves
 n_resamples: int = 10  # subsamples per N for the recovery bands
 truth_samples: int = 50000  # simulated samples behind the expected observable coupling (the truth)
-null_sizes: list = [50, 200, 2000]  # sample sizes N of the null-floor comparison
+null_sizes: list[int] = [50, 200, 2000]  # sample sizes N of the null-floor comparison
 n_permutations: int = 100  # permutation-null draws per table (use >= 200 for reported p-values)
-sigma_m_grid: list = [0.0, 0.25, 0.5, 1.0]  # common-mode strengths sigma_m of the simulated sweep
+sigma_m_grid: list[float] = [0.0, 0.25, 0.5, 1.0]  # common-mode strengths sigma_m of the simulated sweep
 common_mode_samples: int = 1000  # samples N in each common-mode simulation
 framing_model: str = "gpt-4o-mini"  # model of the real framing change (prompt variant 0 -> 2)
-model_pair: list = ["gpt-3.5-turbo", "gpt-4o-mini"]  # real model change (pre, post), all variants
+model_pair: list[str] = ["gpt-3.5-turbo", "gpt-4o-mini"]  # real model change (pre, post), all variants
 
 # %%
 import logging

@@ -62,13 +62,22 @@ def test_chapter_parameters_settable(source):
     assert problems == {}
 
 
-def test_credential_names_left_out(tiny_source):
+def test_credential_values_left_out(tiny_source):
+    # A default that is itself a key is left out of the command; the name of an
+    # environment variable is an ordinary value.
     source = tiny_source.parent / "98_keyed.py"
-    source.write_text(TINY_CHAPTER.replace("label: str", "api_key_variable: str"))
+    source.write_text(TINY_CHAPTER.replace('label: str = ""', 'api_key: str = "abc123"'))
     box = rerun.rerun_box(source)
-    assert "-p api_key_variable" not in box
-    assert "- `api_key_variable`: its name looks like a credential." in box
-    assert "| `api_key_variable` |" in box
+    assert "-p api_key" not in box
+    assert "- `api_key`: its name looks like a credential." in box
+    assert "| `api_key` |" in box
+
+
+def test_key_variable_name_settable(tiny_source):
+    source = tiny_source.parent / "96_variable.py"
+    text = TINY_CHAPTER.replace('label: str = ""', 'api_key_variable: str = "OPENAI_API_KEY"')
+    source.write_text(text)
+    assert "api_key_variable" not in rerun.unsettable_parameters(source)
 
 
 def test_bare_list_reported(tmp_path):

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import nbformat
 
+from vatnb.credentials import looks_like_secret
 from vatnb.book import (
-    SECRET_NAME_MARKERS,
     Parameter,
     ParameterError,
     chapter_parameters,
@@ -43,14 +43,14 @@ def cli_value(value) -> str:
 
 
 def _credential_like(parameter: Parameter) -> bool:
-    return any(marker in parameter.name.lower() for marker in SECRET_NAME_MARKERS)
+    return looks_like_secret(parameter.name, parameter.default)
 
 
 def unsettable_parameters(source: Path, parameters: list[Parameter] | None = None) -> dict:
     """Return the parameters that ``vatnb run -p`` cannot set to their default, with the reason.
 
-    Two kinds exist. The command line rejects names that look like
-    credentials (such as ``api_key_variable``). It also cannot convert some
+    Two kinds exist. The command line rejects values that look like
+    credentials (a key itself, not the name of its environment variable). It also cannot convert some
     annotations back to the default: a bare ``list`` stays a string, so it
     needs an element type such as ``list[int]``.
     """
