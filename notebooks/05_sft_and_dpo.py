@@ -86,7 +86,9 @@ if torch_threads > 0:
     torch.set_num_threads(torch_threads)
 method_list = [m.strip().lower() for m in methods.split(",") if m.strip()]
 target_value = canonical_value(target_value)
-rule = ("stochastic-rounding" if profile == "tiny" else "argmax") if rating_rule == "auto" else rating_rule
+rule = rating_rule
+if rating_rule == "auto":
+    rule = "stochastic-rounding" if profile == "tiny" else "argmax"
 overrides = {"target_value": target_value, "direction": direction, "beta": beta, "seed": seed}
 if max_steps > 0:
     overrides["max_steps"] = max_steps
@@ -121,7 +123,7 @@ display(Markdown(f"One prompt:\n\n> {first['prompt'][0]['content']}"))
 # %% [markdown]
 # ## 2. Training with LoRA
 #
-# Each method gets its own run folder; every saved checkpoint carries a manifest (method,
+# Each method gets its own run folder. Every saved checkpoint carries a manifest (method,
 # step, base model and revision, LoRA and trainer settings, training-data checksum, seed).
 # A rerun with the same parameters resumes from the last checkpoint, or skips training
 # when the run is complete.
@@ -162,7 +164,7 @@ display(pd.DataFrame({
 # ## 3. Scoring every checkpoint
 #
 # The base model and each checkpoint answer the same action-endorsement prompts of the test
-# scenes (chapter 4's format, no steering prefix); the answer is read from the next-token
+# scenes (chapter 4's format, no steering prefix). The rating is read from the next-token
 # probabilities of "1" to "5". Each checkpoint is compared with the base model scene by
 # scene, so Gain, nVAT and Gini are paired pre/post quantities. Gain is reported in the
 # intended direction: positive means the target moved as intended, also for suppression.
@@ -232,7 +234,7 @@ display(Markdown(f"Chapter run time: {time.perf_counter() - started:.0f} s."))
 # - Both methods train for real here, and the loss curves show it, but with the `tiny`
 #   profile the base model is a randomly initialised Qwen3-architecture model of under a
 #   million parameters on templated placeholder scenes. It puts almost no probability on
-#   the answers "1" to "5" (see the `valid mass` column), so its Gain and nVAT are noise
+#   the ratings "1" to "5" (see the `valid mass` column), so its Gain and nVAT are noise
 #   around zero and the null floor. The `tiny` numbers check the machinery, not the paper's claim.
 # - With `-p profile paper` on a GPU, the same cells train Qwen3-4B-Instruct with the
 #   paper's settings (LoRA r = 32, learning rate 1e-4, batch 8, 6 epochs, beta 0.1,

@@ -361,3 +361,15 @@ def test_stochastic_rounding_shares_draws():
     assert rounded["argmax_rating"].eq(3.0).all()
     with pytest.raises(ValueError, match="rule"):
         apply_rating_rule(frame, "mean")
+
+
+def test_command_line_trains_tiny_run(tmp_path, capsys):
+    status = training.main(
+        ["--method", "sft", "--output-dir", str(tmp_path / "cli"), "--max-steps", "2", "--checkpoint-steps", "1,2"]
+    )
+    assert status == 0
+    # The trainer prints its own summary to stdout too; the folders are the lines naming the run.
+    lines = capsys.readouterr().out.splitlines()
+    folders = [line for line in lines if line.startswith(str(tmp_path / "cli"))]
+    assert [line.rsplit("/", 1)[-1] for line in folders] == ["checkpoint-1", "checkpoint-2"]
+    assert read_manifest(tmp_path / "cli" / "checkpoint-2")["target_value"] == "Power"

@@ -198,7 +198,7 @@ _PROFILE_SETTINGS: dict[str, dict] = {
     # NOTE: the tiny profile departs from the paper (24 steps, rank 8, batch 4,
     # learning rate 1e-3) so that both methods train and are evaluated within
     # minutes on two CPU cores. It exercises every code path of the paper
-    # profile, but its numbers say nothing about Qwen.
+    # profile, but its numbers tell nothing about Qwen.
     "tiny": {
         "base_model": TINY_BASE_MODEL,
         "dtype": "float32",
@@ -250,7 +250,7 @@ def resolve_base_model(config: TrainingConfig) -> tuple[str, str | None]:
     """Return the path or hub id to load, and the revision recorded in manifests.
 
     For ``"tiny"`` the local tiny Qwen3 is built (or taken from its cache) and
-    its build hash stands in for the revision.
+    its build hash is recorded as the revision.
     """
     if config.base_model == TINY_BASE_MODEL:
         from vatnb.tinymodel import read_build_info, tiny_qwen3
@@ -264,7 +264,7 @@ def model_load_kwargs(config: TrainingConfig) -> dict:
     """Return the keyword arguments for ``AutoModelForCausalLM.from_pretrained``.
 
     Under ``accelerate launch`` or ``torchrun`` with more than one process
-    (``WORLD_SIZE > 1``), each process holds a whole copy of the model on its
+    (``WORLD_SIZE > 1``), each process loads a whole copy of the model on its
     own GPU, so ``device_map="auto"`` becomes ``{"": LOCAL_RANK}``.
     """
     import torch
@@ -443,7 +443,7 @@ def loss_history(run: str | os.PathLike) -> pd.DataFrame:
     """Return the logged training loss (columns ``step``, ``loss``) of a run or checkpoint folder.
 
     A run folder is read through its last checkpoint, whose ``trainer_state.json``
-    holds the whole log, including the part before a resumption.
+    contains the whole log, including the part before a resumption.
     """
     folder = Path(run)
     if not (folder / "trainer_state.json").is_file():
@@ -473,8 +473,8 @@ def _checked_resume_point(config: TrainingConfig, data_checksum: str) -> Path | 
         mismatches.append(f"base model {manifest['base_model']!r}")
     if mismatches:
         raise ValueError(
-            f"{config.output_dir} holds checkpoints of another run (different {', '.join(mismatches)}); "
-            "choose a new output_dir or delete the old checkpoints"
+            f"Cannot resume in {config.output_dir}: its checkpoints come from another run "
+            f"(different {', '.join(mismatches)}). Choose a new output_dir or delete the old checkpoints."
         )
     return checkpoints[-1]
 
@@ -612,3 +612,74 @@ def train_dpo(config: TrainingConfig, examples: pd.DataFrame, callbacks: Sequenc
     if config.method != "dpo":
         raise ValueError(f"train_dpo needs config.method == 'dpo', got {config.method!r}")
     return train(config, examples, callbacks)
+
+
+# ---------------------------------------------------------------------------
+# Command line (works under ``accelerate launch -m vatnb.training``)
+# ---------------------------------------------------------------------------
+
+
+def _parse_arguments(argv: Sequence[str] | None):
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m vatnb.training",
+        description="Train one LoRA run (SFT or DPO) toward one value and save scheduled checkpoints.",
+    )
+    parser.add_argument("--profile", choices=PROFILES, default="tiny", help="size of the run (default: tiny)")
+    parser.add_argument("--method", choices=METHODS, required=True, help="training method")
+    parser.add_argument("--output-dir", required=True, help="folder for checkpoint-<step> folders")
+    parser.add_argument("--target-value", default="Power", help="Schwartz value to steer (default: Power)")
+    parser.add_argument("--direction", choices=DIRECTIONS, default="suppress", help="steering direction")
+    parser.add_argument("--data", default=None,
+                        help="CSV or Parquet table in the vatnb.dataset schema; default: the built-in templated set")
+    parser.add_argument("--scenes-per-pair", type=int, default=1,
+                        help="built-in set only: templated scenes per (country, topic) (default: 1)")
+    parser.add_argument("--max-steps", type=int, default=None, help="cap on optimizer steps (default: the profile's)")
+    parser.add_argument("--checkpoint-steps", default=None, help="comma-separated steps to save (default: the profile's)")
+    parser.add_argument("--beta", type=float, default=0.1, help="DPO preference parameter (default: 0.1)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the split, LoRA initialisation and data order")
+    parser.add_argument("--base-revision", default=None, help="hub revision of the base model (small and paper profiles)")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Train one run from the command line and print its checkpoint folders.
+
+    Examples
+    --------
+    ``accelerate launch -m vatnb.training --profile paper --method dpo --output-dir runs/power-dpo``
+    """
+    from vatnb.dataset import builtin_offline_set, load_table
+    from vatnb.splits import split_scenes
+    from vatnb.training_data import training_examples
+
+    arguments = _parse_arguments(argv)
+    logging.basicConfig(level=logging.INFO)
+    if arguments.data:
+        records = load_table(arguments.data)
+    else:
+        records = builtin_offline_set(scenes_per_pair=arguments.scenes_per_pair)
+    if records["split"].isna().all():
+        records = split_scenes(records, seed=arguments.seed)
+    overrides: dict = {
+        "target_value": arguments.target_value,
+        "direction": arguments.direction,
+        "beta": arguments.beta,
+        "seed": arguments.seed,
+    }
+    if arguments.max_steps is not None:
+        overrides["max_steps"] = arguments.max_steps
+    if arguments.checkpoint_steps:
+        overrides["checkpoint_steps"] = tuple(int(step) for step in arguments.checkpoint_steps.split(","))
+    if arguments.base_revision:
+        overrides["base_revision"] = arguments.base_revision
+    config = profile_config(arguments.profile, arguments.method, arguments.output_dir, **overrides)
+    examples = training_examples(records, config.method, config.target_value, config.direction)
+    for checkpoint in train(config, examples):
+        print(checkpoint)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

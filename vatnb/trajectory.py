@@ -98,7 +98,7 @@ def trajectory_table(
 ) -> pd.DataFrame:
     """Return the Table-3-shaped table: Method, Checkpoint, Step, Gain, nVAT, Stage, Pareto.
 
-    Rows are sorted by method and step; ``Pareto`` holds a check mark for
+    Rows are sorted by method and step; ``Pareto`` contains a check mark for
     efficient checkpoints and is empty otherwise. The ``checkpoint`` column
     of the input (a label or folder) is kept as ``Checkpoint`` when present.
     """
