@@ -94,3 +94,18 @@ def test_key_in_key_parameter_rejected(no_execution, capsys):
     assert cli.main(["run", "04_prompt_steering", "-p", "api_key_variable", "abc123"]) != 0
     assert "environment variable" in capsys.readouterr().err
     assert no_execution == []
+
+
+def test_figures_kept_under_agg_backend(tmp_path, monkeypatch):
+    import nbformat
+
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    source = tmp_path / "98_plot.py"
+    source.write_text(
+        '# %% [markdown]\n# # Plot\n\n# %% tags=["parameters"]\nx: int = 1  # a knob\n\n# %%\n'
+        "import matplotlib.pyplot as plt\nplt.plot([0, 1], [0, x])\nplt.show()\n"
+    )
+    output = book.execute_chapter(source, tmp_path / "out.ipynb", root=tmp_path, progress=False)
+    outputs = [o for cell in nbformat.read(output, 4).cells for o in cell.get("outputs", [])]
+    assert any("image/png" in o.get("data", {}) for o in outputs)
+    assert __import__("os").environ["MPLBACKEND"] == "Agg"

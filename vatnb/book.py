@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import difflib
 import logging
+import os
 import subprocess
 import sys
 import time
@@ -207,6 +208,9 @@ def execute_chapter(
 
     notebook = read_notebook(source)
     output.parent.mkdir(parents=True, exist_ok=True)
+    # A non-interactive MPLBACKEND (such as Agg, common in CI) would stop the
+    # kernel from using the inline backend, and every figure would be lost.
+    saved_backend = os.environ.pop("MPLBACKEND", None)
     try:
         papermill.execute_notebook(
             notebook,
@@ -220,6 +224,9 @@ def execute_chapter(
         )
     except PapermillExecutionError as error:
         raise ChapterFailed(source.stem, error.exec_count, f"{error.ename}: {error.evalue}") from None
+    finally:
+        if saved_backend is not None:
+            os.environ["MPLBACKEND"] = saved_backend
     from vatnb.rerun import add_rerun_box  # imported here: rerun imports this module
 
     add_rerun_box(output, source)

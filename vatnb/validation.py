@@ -31,7 +31,7 @@ import warnings
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from vatnb import metrics
 from vatnb.metrics import UndefinedMetricWarning

@@ -8,7 +8,7 @@ from typing import Protocol
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from vatnb.elicit.cache import JudgmentCache, judgment_key
 from vatnb.metrics import RECORD_COLUMNS
