@@ -93,6 +93,52 @@ def test_kendall_continuous_columns_use_scipy_route(monkeypatch):
     np.testing.assert_allclose(result, expected, rtol=0, atol=1e-12)
 
 
+@pytest.mark.parametrize("levels, rows, columns, block", [(2, 800, 7, 3), (5, 1300, 9, 2), (5, 300, 4, 1)])
+def test_kendall_blocks_match_pandas(levels, rows, columns, block):
+    # Few values and enough rows join columns into blocks of 2 or 3; an odd
+    # column count leaves a padded last block. Missing entries and weighted
+    # draws go through the same joint tables.
+    rng = np.random.default_rng(levels + rows)
+    data = rng.integers(0, levels, size=(rows, columns)).astype(float)
+    data[:, 1] = np.minimum(data[:, 0] + rng.integers(0, 2, size=rows), levels - 1)
+    data[rng.random(data.shape) < 0.05] = np.nan
+    plan = KendallPlan(data)
+    assert plan.block == block
+    expected = pd.DataFrame(data).corr(method="kendall").to_numpy()
+    np.testing.assert_allclose(plan.matrix(), expected, rtol=0, atol=1e-12)
+    weights = rng.integers(0, 3, size=(2, rows))
+    for draw, matrix in enumerate(plan.matrices(weights)):
+        repeated = pd.DataFrame(np.repeat(data, weights[draw], axis=0))
+        np.testing.assert_allclose(matrix, repeated.corr(method="kendall").to_numpy(), rtol=0, atol=1e-12)
+
+
+def test_kendall_shared_and_per_column_codes_agree(monkeypatch):
+    # Columns on different value grids: coded on the values of the whole
+    # array, a column's tables get empty rows, which must not change tau-b.
+    rng = np.random.default_rng(8)
+    data = np.column_stack([rng.integers(0, 3, 500) * 0.5, rng.integers(0, 7, 500) / 3.0,
+                            rng.integers(-2, 1, 500) * 1.0])
+    shared = KendallPlan(data).matrix()
+    monkeypatch.setattr(fastcorr, "_shared_codes", lambda values: None)
+    per_column = KendallPlan(data).matrix()
+    np.testing.assert_allclose(shared, per_column, rtol=0, atol=1e-12)
+    for i, j in [(0, 1), (0, 2), (1, 2)]:
+        expected = stats.kendalltau(data[:, i], data[:, j], variant="b").statistic
+        assert abs(shared[i, j] - expected) < 1e-12
+
+
+def test_kendall_on_real_micro_value_shifts(real_data):
+    from vatnb import metrics, ratings
+
+    records = ratings.comparison_records("gpt-3.5-turbo", "gpt-4o-mini")
+    scores = metrics.value_scores(records, "micro_value")
+    shifts = metrics.paired_shifts(scores, "pre", "post")
+    assert shifts.shape[1] == 56
+    expected = shifts.corr(method="kendall")
+    result = kendall_tau_b_matrix(shifts)
+    np.testing.assert_allclose(result.to_numpy(), expected.to_numpy(), rtol=0, atol=1e-12)
+
+
 def test_kendall_rejects_arrays():
     with pytest.raises(TypeError, match="DataFrame"):
         kendall_tau_b_matrix(np.zeros((3, 2)))
