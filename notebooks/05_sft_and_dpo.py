@@ -49,6 +49,7 @@ torch_threads: int = 1  # CPU threads for torch (0 = torch's default); 1 is fast
 run_dir: str = ""  # folder for checkpoints and the judgment cache (empty = $VATNB_CACHE_DIR/runs/...)
 
 # %%
+import dataclasses
 import logging
 import time
 import warnings
@@ -66,7 +67,8 @@ from vatnb.dataset import builtin_offline_set
 from vatnb.provenance import provenance_table
 from vatnb.splits import split_scenes
 from vatnb.taxonomy import canonical_value
-from vatnb.training import loss_history, model_load_kwargs, profile_config, read_manifest, train
+from vatnb.training import (
+    config_fingerprint, loss_history, model_load_kwargs, profile_config, read_manifest, train)
 from vatnb.training_data import training_examples
 from vatnb.tinymodel import tiny_model_cache_dir
 
@@ -130,9 +132,14 @@ display(Markdown(f"One prompt:\n\n> {first['prompt'][0]['content']}"))
 
 # %%
 checkpoints = {}
+run_folders = {}
 for method, frame in examples.items():
-    config = profile_config(profile, method, root / method, **overrides)
+    # The folder name carries a fingerprint of every setting, so changed
+    # parameters start a new run instead of resuming an incompatible one.
+    settings = profile_config(profile, method, root, **overrides)
+    config = dataclasses.replace(settings, output_dir=str(root / f"{method}-{config_fingerprint(settings)}"))
     checkpoints[method] = train(config, frame)
+    run_folders[method] = Path(config.output_dir)
 manifests = {
     f"{read_manifest(path)['method']}-step{read_manifest(path)['step']}": read_manifest(path)
     for paths in checkpoints.values() for path in paths
@@ -150,7 +157,7 @@ display(pd.DataFrame([
 # the adapter starts as the identity and the policy then equals the reference model.
 
 # %%
-histories = {method.upper(): loss_history(root / method) for method in checkpoints}
+histories = {method.upper(): loss_history(folder) for method, folder in run_folders.items()}
 plots_training.loss_curves(histories, source=f"this run's trainer logs ({profile} profile)")
 plt.show()
 display(pd.DataFrame({

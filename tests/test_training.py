@@ -259,6 +259,17 @@ def test_other_data_in_same_folder_rejected(sft_run, records):
         train(config, other)
 
 
+def test_other_settings_in_same_folder_rejected(sft_run):
+    config, examples, _ = sft_run
+    changed = profile_config("tiny", "sft", config.output_dir, **{
+        **{key: getattr(config, key) for key in ("max_steps", "batch_size", "checkpoint_steps", "max_length")},
+        "learning_rate": 1e-2,
+    })
+    with pytest.raises(ValueError, match="settings learning_rate"):
+        train(changed, examples)
+    assert training.config_fingerprint(changed) != training.config_fingerprint(config)
+
+
 class _Interrupt(RuntimeError):
     pass
 

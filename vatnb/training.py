@@ -35,6 +35,7 @@ The module also runs as a script, so multi-GPU training works with
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import logging
 import math
@@ -190,6 +191,17 @@ class TrainingConfig:
         if self.checkpoint_steps is not None:
             data["checkpoint_steps"] = list(self.checkpoint_steps)
         return data
+
+
+def config_fingerprint(config: TrainingConfig) -> str:
+    """Return a 12-character SHA-256 prefix of every setting except ``output_dir``.
+
+    Two configs with the same fingerprint train the same run, so a folder
+    named after it (see the chapter) is reused only by the same settings.
+    """
+    settings = {key: value for key, value in config.to_dict().items() if key != "output_dir"}
+    text = json.dumps(settings, sort_keys=True, ensure_ascii=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 
 # Profile defaults. Only these fields differ between profiles; everything
@@ -400,6 +412,8 @@ def build_manifest(
             if key not in ("lora", "method", "target_value", "direction", "base_model", "base_revision", "output_dir")
         },
         "data_checksum": data_checksum,
+        "config_fingerprint": config_fingerprint(config),
+        "config": {key: value for key, value in config.to_dict().items() if key != "output_dir"},
         "n_examples": int(n_examples),
         "prompt_template": PROMPT_TEMPLATE_VERSION,
         "seed": config.seed,
@@ -465,12 +479,11 @@ def _checked_resume_point(config: TrainingConfig, data_checksum: str) -> Path | 
     mismatches = []
     if manifest["data_checksum"] != data_checksum:
         mismatches.append("training data")
-    if manifest["method"] != config.method:
-        mismatches.append(f"method {manifest['method']!r}")
-    if manifest["seed"] != config.seed:
-        mismatches.append(f"seed {manifest['seed']}")
-    if manifest["base_model"] != config.base_model:
-        mismatches.append(f"base model {manifest['base_model']!r}")
+    if manifest.get("config_fingerprint") != config_fingerprint(config):
+        current = {key: value for key, value in config.to_dict().items() if key != "output_dir"}
+        saved = manifest.get("config", {})
+        changed = sorted(key for key in current if saved.get(key) != current[key])
+        mismatches.append(f"settings {', '.join(changed) or 'unknown'}")
     if mismatches:
         raise ValueError(
             f"Cannot resume in {config.output_dir}: its checkpoints come from another run "
