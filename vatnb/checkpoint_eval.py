@@ -1,8 +1,8 @@
 """Score every training checkpoint on the same test prompts and compute Gain, nVAT and Gini per checkpoint.
 
 The base model (condition ``"base"``) and each checkpoint's LoRA adapter
-answer the same action-endorsement prompts of :mod:`vatnb.steering` (no
-steering prefix). The answers are read from next-token probabilities by the
+rate the same action-endorsement prompts of :mod:`vatnb.steering` (no
+steering prefix). The ratings are read from next-token probabilities by the
 ``hf`` backend of :mod:`vatnb.elicit`, so the records feed
 :mod:`vatnb.metrics` unchanged: each checkpoint is compared with the base
 model as a paired pre/post shift per test scene.
@@ -11,7 +11,6 @@ model as a paired pre/post shift per test scene.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 from collections.abc import Sequence
@@ -21,7 +20,6 @@ import numpy as np
 import pandas as pd
 
 from vatnb import metrics
-from vatnb.taxonomy import VALUES
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +146,7 @@ def evaluate_checkpoints(
         if len(base_paths) != 1:
             raise ValueError(f"checkpoints come from different base models {sorted(base_paths)}; evaluate them separately")
         base_model = base_paths.pop()
-    labels = [f"{manifest['method']}-step{manifest['step']}" for manifest in manifests]
+    labels = [checkpoint_label(folder) for folder in folders]
     if len(set(labels)) != len(labels):
         raise ValueError(f"checkpoint labels repeat ({labels}); evaluate one run per method at a time")
 
@@ -276,20 +274,3 @@ def _method_and_step(condition: str, manifest: dict | None) -> tuple[str, int]:
     if not method or not step.isdigit():
         raise ValueError(f"condition {condition!r} is not a '<method>-step<step>' label; pass manifests")
     return method.upper(), int(step)
-
-
-def value_shift_table(records: pd.DataFrame, pre: str = BASE_CONDITION) -> pd.DataFrame:
-    """Return the mean shift E_s[delta_s(v)] of every value (columns) for every checkpoint (rows)."""
-    scores = metrics.value_scores(records)
-    rows = {}
-    for condition in [c for c in pd.unique(records["condition"]) if c != pre]:
-        rows[condition] = metrics.mean_shift(metrics.paired_shifts(scores, pre, condition))
-    table = pd.DataFrame(rows).T
-    return table.reindex(columns=[v for v in VALUES if v in table.columns])
-
-
-def records_checksum(records: pd.DataFrame) -> str:
-    """Return the SHA-256 of the judgment columns, for the chapter's provenance cell."""
-    columns = [c for c in ("condition", "sample_id", "micro_value", "sign", "rating") if c in records]
-    payload = records[columns].astype(str).to_numpy().tolist()
-    return hashlib.sha256(json.dumps(payload).encode("utf-8")).hexdigest()
