@@ -278,6 +278,10 @@ def model_load_kwargs(config: TrainingConfig) -> dict:
     Under ``accelerate launch`` or ``torchrun`` with more than one process
     (``WORLD_SIZE > 1``), each process loads a whole copy of the model on its
     own GPU, so ``device_map="auto"`` becomes ``{"": LOCAL_RANK}``.
+
+    NOTE: the ``small`` and ``paper`` profiles and the multi-process path are
+    covered by tests of these settings only. They have not been trained
+    here, because this project's test machines have no GPU and no hub access.
     """
     import torch
 
@@ -359,6 +363,8 @@ def trainer_settings(config: TrainingConfig, total_steps: int) -> dict:
         "bf16": config.dtype == "bfloat16",
         "fp16": config.dtype == "float16",
         "activation_checkpointing": config.activation_checkpointing,
+        # NOTE: without CUDA the trainer is pinned to the CPU, which also
+        # leaves an Apple MPS device unused.
         "use_cpu": not _cuda_available(),
         "disable_tqdm": False,
     }
