@@ -171,6 +171,50 @@ def test_batched_equals_single(tiny_model):
     assert (batched.sum(axis=1) <= 1.0 + 1e-6).all()
 
 
+def test_shared_prefix_reuse_equals_full_prompts(tiny_model):
+    from vatnb.elicit.hf import (
+        MIN_SHARED_PREFIX_TOKENS,
+        chat_texts,
+        likert_probabilities,
+        shared_prefix_length,
+    )
+
+    _, model, tokenizer = tiny_model
+    prefix = ("You are taking part in a survey about what matters to you. Read the scene "
+              "and choose the action that you would take. " * 3)
+    questions = ["Rate 1-5.", "A friend asks you for help moving on the weekend. Rate 1-5.",
+                 "Your manager offers you a promotion in another city. How likely? Rate 1-5.",
+                 "Yes or no?", "A neighbour plays loud music late at night. Rate 1-5."]
+    prompts = [prefix + question for question in questions]
+    encoded = tokenizer(chat_texts(tokenizer, prompts), add_special_tokens=False)["input_ids"]
+    assert shared_prefix_length(encoded) >= MIN_SHARED_PREFIX_TOKENS
+    full = np.vstack([
+        likert_probabilities(model, tokenizer, [p], batch_size=1, reuse_shared_prefix=False)
+        for p in prompts
+    ])
+    for batch_size in (1, 2, 5):
+        reused = likert_probabilities(model, tokenizer, prompts, batch_size=batch_size)
+        np.testing.assert_allclose(reused, full, atol=1e-5, rtol=0)
+    # Rows come back in prompt order although they are scored by length.
+    assert not np.allclose(full[0], full[1], atol=1e-7)
+
+
+def test_shared_prefix_length_leaves_a_token():
+    from vatnb.elicit.hf import shared_prefix_length
+
+    assert shared_prefix_length([[1, 2, 3, 4], [1, 2, 5], [1, 2, 3]]) == 2
+    assert shared_prefix_length([[1, 2, 3], [1, 2, 3]]) == 2
+    assert shared_prefix_length([[7, 2], [1, 2]]) == 0
+
+
+def test_empty_prompt_rejected(tiny_model):
+    from vatnb.elicit.hf import likert_probabilities
+
+    _, model, tokenizer = tiny_model
+    with pytest.raises(ValueError, match="prompt 1 is empty"):
+        likert_probabilities(model, tokenizer, ["Rate 1-5.", ""], use_chat_template=False)
+
+
 def test_hf_backend_judgments(tiny_model, tmp_path):
     from vatnb.elicit.hf import HFBackend
 

@@ -12,6 +12,8 @@ The same code runs a tiny local model on a CPU and, given a hub id such as
 
 from __future__ import annotations
 
+import copy
+import inspect
 import logging
 import warnings
 
@@ -67,15 +69,36 @@ def chat_texts(tokenizer, prompts, use_chat_template: bool = True) -> list[str]:
     ]
 
 
+# A token prefix shared by all prompts is run through the model once and its
+# key/value cache reused when it is at least this many tokens long.
+MIN_SHARED_PREFIX_TOKENS = 16
+
+
 def likert_probabilities(
-    model, tokenizer, prompts, batch_size: int = 8, points: int = 5, use_chat_template: bool = True
+    model,
+    tokenizer,
+    prompts,
+    batch_size: int = 8,
+    points: int = 5,
+    use_chat_template: bool = True,
+    reuse_shared_prefix: bool = True,
 ) -> np.ndarray:
     """Return the next-token probabilities of the options "1".."points", shape (n, points).
 
-    Prompts are scored in batches with left padding; position ids follow the
-    attention mask, so a padded prompt gets the same probabilities as the
-    prompt alone (up to float rounding). The probabilities are those of the
-    full softmax over the vocabulary, not renormalised over the options.
+    All prompts are tokenised in one call, then scored in order of token
+    length, ``batch_size`` at a time, so that each batch is left-padded only
+    to its own longest prompt. Position ids follow the attention mask, so a
+    padded prompt gets the same probabilities as the prompt alone (up to
+    float rounding), and only the last position's logits are computed. The
+    probabilities are those of the full softmax over the vocabulary, not
+    renormalised over the options. Rows are returned in the order of
+    ``prompts``.
+
+    Steering prompts of one condition share a long few-shot prefix. With
+    ``reuse_shared_prefix`` the token prefix common to all prompts (at least
+    ``MIN_SHARED_PREFIX_TOKENS`` long) is run once, and every batch,
+    including batches of one prompt, continues from a copy of its key/value
+    cache. The result equals scoring the whole prompts up to float rounding.
     """
     import torch
 
@@ -83,30 +106,95 @@ def likert_probabilities(
         raise ValueError(f"batch_size must be >= 1, got {batch_size!r}")
     option_ids = option_token_ids(tokenizer, points)
     texts = chat_texts(tokenizer, prompts, use_chat_template)
-    if tokenizer.pad_token_id is None:
-        tokenizer.pad_token = tokenizer.eos_token
-    tokenizer.padding_side = "left"
+    if not texts:
+        return np.empty((0, int(points)))
+    encoded = tokenizer(texts, add_special_tokens=False)["input_ids"]
+    lengths = np.array([len(ids) for ids in encoded])
+    if (lengths == 0).any():
+        raise ValueError(
+            f"prompt {int(np.flatnonzero(lengths == 0)[0])} is empty after tokenisation; "
+            "give every prompt some text or use the chat template"
+        )
+    # Padded positions are masked out, so any token id can fill them.
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    pad_id = int(pad_id or 0)
+    order = np.argsort(lengths, kind="stable")
     device = next(model.parameters()).device
-    results = []
+    cache_keyword = _cache_keyword(model)
+    reuse = reuse_shared_prefix and cache_keyword is not None and len(encoded) > 1
+    shared = shared_prefix_length(encoded) if reuse else 0
+    if shared < MIN_SHARED_PREFIX_TOKENS:
+        shared = 0
+    results = np.empty((len(texts), int(points)))
     model.eval()
     with torch.no_grad():
+        prefix_cache = None
+        if shared:
+            prefix = torch.tensor([encoded[0][:shared]], dtype=torch.long, device=device)
+            output = model(input_ids=prefix, use_cache=True)
+            prefix_cache = getattr(output, cache_keyword)
         for start in range(0, len(texts), int(batch_size)):
-            batch = tokenizer(
-                texts[start : start + int(batch_size)],
-                return_tensors="pt",
-                padding=True,
-                add_special_tokens=False,
-            ).to(device)
-            mask = batch["attention_mask"]
-            positions = (mask.cumsum(dim=1) - 1).clamp(min=0)
+            rows = order[start : start + int(batch_size)]
+            input_ids, mask = _left_padded([encoded[row][shared:] for row in rows], pad_id)
+            input_ids, mask = input_ids.to(device), mask.to(device)
+            cache = None
+            if prefix_cache is not None:
+                # The model appends to the cache it is given, so each batch gets a copy.
+                cache = copy.deepcopy(prefix_cache)
+                cache.batch_repeat_interleave(len(rows))
+                mask = torch.cat([mask.new_ones((len(rows), shared)), mask], dim=1)
+            positions = (mask.cumsum(dim=1) - 1).clamp(min=0)[:, shared:]
+            arguments = {cache_keyword: cache} if cache is not None else {}
             logits = model(
-                input_ids=batch["input_ids"], attention_mask=mask, position_ids=positions
+                input_ids=input_ids,
+                attention_mask=mask,
+                position_ids=positions,
+                use_cache=cache is not None,
+                logits_to_keep=1,
+                **arguments,
             ).logits[:, -1, :]
             probabilities = torch.softmax(logits.float(), dim=-1)[:, option_ids]
-            results.append(probabilities.cpu().numpy())
-    if not results:
-        return np.empty((0, int(points)))
-    return np.vstack(results).astype(float)
+            results[rows] = probabilities.cpu().numpy()
+    return results
+
+
+def _cache_keyword(model) -> str | None:
+    """Return the forward argument that takes a key/value cache, or None when there is none.
+
+    transformers 5.25 renamed ``past_key_values`` to ``cache`` model by model,
+    and an unknown keyword would be swallowed by ``**kwargs`` and ignored, so
+    the name is read from the signature.
+    """
+    parameters = inspect.signature(model.forward).parameters
+    for keyword in ("cache", "past_key_values"):
+        if keyword in parameters:
+            return keyword
+    return None
+
+
+def shared_prefix_length(sequences: list[list[int]]) -> int:
+    """Return the length of the token prefix common to all sequences, leaving each at least one token."""
+    shortest = min(len(ids) for ids in sequences)
+    first = np.asarray(sequences[0][: max(shortest - 1, 0)])
+    common = first.size
+    for ids in sequences[1:]:
+        differs = np.flatnonzero(np.asarray(ids[:common]) != first[:common])
+        if differs.size:
+            common = int(differs[0])
+    return common
+
+
+def _left_padded(sequences: list[list[int]], pad_id: int):
+    """Return (input_ids, attention_mask) tensors with each sequence right-aligned."""
+    import torch
+
+    width = max(len(ids) for ids in sequences)
+    input_ids = torch.full((len(sequences), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(sequences), width), dtype=torch.long)
+    for row, ids in enumerate(sequences):
+        input_ids[row, width - len(ids) :] = torch.tensor(ids, dtype=torch.long)
+        mask[row, width - len(ids) :] = 1
+    return input_ids, mask
 
 
 def load_model(model_id: str, device: str | None = None, dtype: str = "auto"):
