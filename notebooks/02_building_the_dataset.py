@@ -51,10 +51,11 @@ import logging
 import os
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
 
-from vatnb import data, dataset as ds, generation, prompts, quality, splits
+from vatnb import data, dataset as ds, generation, plots, prompts, quality, splits
 from vatnb.taxonomy import MICRO_VALUES
 from vatnb.provenance import provenance_table
 from vatnb.textgen import DecodingSettings, ResponseCache
@@ -218,6 +219,13 @@ table9 = splits.split_table(records).merge(
     splits.paper_table_9().rename(columns={"samples": "paper, Table 9"}), on=["split", "value"], how="left"
 )
 display(table9)
+train_rows = table9[table9["split"] == "Train"].rename(columns={"samples": "this split"})
+figure = plots.compare_bars(
+    train_rows, "value", ["this split", "paper, Table 9"],
+    "Training samples per value split: this split beside the paper's",
+    f"this split: {dataset} data, seed {split_seed}; paper, Table 9", xlabel="samples",
+)
+plt.show()
 
 # %% [markdown]
 # With the built-in design every value's count is fixed by its number of micro-values

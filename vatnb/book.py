@@ -273,7 +273,7 @@ def run_jupyter_book(root: Path = ROOT) -> Path:
     command = [
         str(executable) if executable.exists() else "jupyter-book", "build", str(root),
         "--path-output", str(root / "book"), "--builder", "html",
-        "-W", "-n", "--keep-going",
+        "--all", "-W", "-n", "--keep-going",
     ]
     result = subprocess.run(command, cwd=root, capture_output=True, text=True)
     if result.returncode != 0:

@@ -96,3 +96,27 @@ def null_histogram(null_draws, observed: float, floor: float, title: str,
     _add_source(figure, source)
     figure.tight_layout(rect=(0, 0.05, 1, 1))
     return figure
+
+
+def compare_bars(table: pd.DataFrame, label: str, columns: list[str], title: str,
+                 source: str, xlabel: str = "") -> plt.Figure:
+    """Draw one group of horizontal bars per row of ``table``, one bar per column.
+
+    Used to set this project's numbers beside the paper's (a column whose name
+    starts with "paper" should carry the table number).
+    """
+    rows = len(table)
+    height = 0.8 / max(len(columns), 1)
+    figure, axis = plt.subplots(figsize=(6.5, 0.45 * rows * max(len(columns), 1) / 1.6 + 1.4))
+    positions = np.arange(rows)
+    for index, column in enumerate(columns):
+        axis.barh(positions + index * height, table[column].to_numpy(float), height=height,
+                  label=column)
+    axis.set_yticks(positions + height * (len(columns) - 1) / 2, table[label])
+    axis.invert_yaxis()
+    axis.set_xlabel(xlabel)
+    axis.set_title(title, fontsize=10)
+    axis.legend(fontsize=8)
+    _add_source(figure, source)
+    figure.tight_layout(rect=(0, 0.04, 1, 1))
+    return figure
