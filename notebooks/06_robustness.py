@@ -18,13 +18,14 @@
 # to Kendall's tau-b (their Figures 7 and 8). nVAT should barely move when 20% of the
 # scenes are left out (Figure 6). The value-level structure should look the same at
 # 56 micro-values and at 10 values. Appendix G adds a sweep over the DPO preference
-# parameter beta (Tables 11 and 12). This chapter runs all four checks: on simulated
-# judgments by default, and on the real ValueActionLens ratings when they are available.
+# parameter beta (Tables 11 and 12). This chapter runs all four checks. The first three
+# run on simulated judgments and, when they are available, on the real ValueActionLens
+# ratings. The beta sweep trains small DPO runs on a tiny local model.
 #
 # | you need | |
 # |---|---|
 # | concepts | VAT(u), nVAT and Gini (chapter 1), rank correlation, resampling |
-# | compute | CPU, about 2-4 minutes on 2 cores |
+# | compute | CPU, about 3-4 minutes on 2 cores (a rerun reuses the trained runs); `beta_profile="paper"` needs a GPU |
 # | data | none for the simulated part; the ValueActionLens ratings (`VATNB_DATA_DIR`) for the real part |
 # | API key | none |
 
@@ -38,22 +39,35 @@ n_scenes: int = 300  # simulated scenes per comparison
 targets: str = "Power:suppress,Stimulation:reinforce"  # simulated steering targets, VALUE:DIRECTION
 shots: str = "2,4,8"  # simulated shot counts; each is one comparison per target
 betas: str = "0.01,0.05,0.1,0.5"  # DPO beta values of the sweep (paper, Table 11)
-checkpoints: int = 3  # evaluated checkpoints per beta run
-seed: int = 0  # seed of the simulation and of the resampling
+beta_source: str = "train"  # "train" (DPO runs through vatnb.training) or "simulated" (stand-in, no training)
+beta_profile: str = "tiny"  # training profile: "tiny" (local tiny Qwen3, CPU) or "paper" (Qwen3-4B-Instruct, GPU)
+beta_steps: int = 9  # optimizer steps per DPO run; 0 keeps the full schedule of the profile (paper: 6 epochs)
+checkpoints: int = 3  # evaluated checkpoints per beta run, evenly spaced (with beta_steps 0: as the profile sets)
+beta_test_scenes: int = 12  # test scenes scored per checkpoint (0: all)
+torch_threads: int = 1  # CPU threads for torch (0: the torch default); 1 is fastest on a shared 2-core machine
+run_dir: str = ""  # folder for the DPO runs and their judgment cache (empty: $VATNB_CACHE_DIR/runs/06_robustness)
+seed: int = 0  # seed of the simulation, the resampling, the split, LoRA initialisation and rating rounding
 
 # %%
 import logging
+import warnings
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
 
 from vatnb import data, ratings, robustness
+from vatnb.dataset import builtin_offline_set
 from vatnb.provenance import provenance_table
 from vatnb.simulator import simulate
+from vatnb.splits import split_scenes
+from vatnb.tinymodel import tiny_model_cache_dir
 
 logging.basicConfig(level=logging.WARNING)
 pd.set_option("display.precision", 3)
+if beta_source not in ("train", "simulated"):
+    raise ValueError(f"beta_source must be 'train' or 'simulated', got {beta_source!r}")
 target_list = [tuple(item.split(":")) for item in targets.split(",")]
 shot_list = tuple(int(k) for k in shots.split(","))
 beta_list = [float(b) for b in betas.split(",")]
@@ -204,24 +218,67 @@ if use_real:
 # %% [markdown]
 # ## 5. DPO beta sweep
 #
-# The training module with the tiny DPO profile is not part of the package yet, so this
-# section runs on a **simulated stand-in**: each beta gets an independent simulated run
-# (checkpoints are post conditions) from the same generative model, in which beta has no
-# effect. The tables therefore show the run-to-run spread that a real beta effect has to
-# exceed; they say nothing about DPO itself. Chen and Shen's own numbers are below for
-# comparison (paper, Tables 11 and 12).
+# With `beta_source="train"` (the default), one DPO run per beta trains a LoRA adapter on
+# the base model toward the first target (`vatnb.training`, the `tiny` profile of the
+# training chapter, here shortened to `beta_steps` steps). The runs share the preference
+# pairs, the seed and every other setting. The base model and every checkpoint then rate
+# the same test actions (`vatnb.checkpoint_eval`), and each checkpoint is one post
+# condition against the base model. Trained runs and judgments are kept under `run_dir`, so
+# a rerun with the same parameters trains nothing. `beta_profile="paper"` with
+# `beta_steps=0` and `beta_test_scenes=0` runs the same code at the paper's size
+# (Qwen3-4B-Instruct, 6 epochs, 6 checkpoints; a GPU and the model weights are needed).
+#
+# With `beta_source="simulated"`, each beta gets an independent simulated run from the same
+# generative model, in which beta has no effect: the tables then show the run-to-run spread
+# that a real beta effect has to exceed.
 
 # %%
 sweep_target, sweep_direction = target_list[0]
-records_by_beta = robustness.simulated_beta_records(
-    beta_list, n_scenes, sweep_target, sweep_direction, checkpoints, seed)
-runs, vat_by_beta = robustness.beta_runs_from_records(records_by_beta, sweep_target, sweep_direction)
-display(Markdown(f"**Table 11 shape, simulation** (target {sweep_target}, {sweep_direction}; "
-                 "Gain in the intended direction)"))
+if beta_source == "train":
+    import datasets
+    import torch
+    import transformers
+
+    if torch_threads > 0:
+        torch.set_num_threads(torch_threads)
+    datasets.disable_progress_bars()
+    transformers.utils.logging.disable_progress_bar()
+    warnings.filterwarnings("ignore", message="`is_gradient_checkpointing` is deprecated",
+                            category=FutureWarning)
+    sweep_records = split_scenes(builtin_offline_set(scenes_per_pair=1), seed=seed)
+    sweep_root = Path(run_dir) if run_dir else tiny_model_cache_dir().parent / "runs" / "06_robustness"
+    sweep_root = sweep_root / f"{beta_profile}-{sweep_target}-{sweep_direction}-seed{seed}"
+    records_by_beta, runs_by_beta = robustness.trained_beta_records(
+        beta_list, sweep_records, sweep_target, sweep_direction, sweep_root, profile=beta_profile,
+        max_steps=beta_steps or None, checkpoints=checkpoints, test_scenes=beta_test_scenes or None,
+        seed=seed)
+    sweep_pre = "base"
+    sweep_source = (f"DPO runs of this chapter ({beta_profile} profile, "
+                    f"{beta_steps or 'the profile default'} steps, built-in templated scenes, seed {seed})")
+else:
+    records_by_beta = robustness.simulated_beta_records(
+        beta_list, n_scenes, sweep_target, sweep_direction, checkpoints, seed)
+    sweep_pre = "pre"
+    sweep_source = f"simulation, a stand-in in which beta has no effect ({n_scenes} scenes, seed {seed})"
+runs, vat_by_beta = robustness.beta_runs_from_records(
+    records_by_beta, sweep_target, sweep_direction, pre=sweep_pre)
+display(Markdown(f"**Table 11 shape**, {sweep_source}: target {sweep_target}, {sweep_direction}; "
+                 "Gain in the intended direction"))
 display(robustness.beta_sweep_table(runs))
-display(Markdown("**Table 12 shape, simulation**: Spearman rho of each run's mean VAT(u) "
+display(Markdown(f"**Table 12 shape**, {sweep_source}: Spearman rho of each run's mean VAT(u) "
                  f"against beta = {min(beta_list):g}"))
 display(robustness.ranking_stability(vat_by_beta))
+
+# %% [markdown]
+# The tables above are built from rounded ratings. The next table reads the expected
+# rating of each test action instead, which shows moves too small to change a rounded
+# rating. It gives how far each run's last checkpoint moved from the base model, and how
+# far it is from the run at the smallest beta.
+
+# %%
+if beta_source == "train":
+    display(Markdown(f"**Expected-rating moves**, {sweep_source}"))
+    display(robustness.beta_run_diagnostics(records_by_beta, sweep_pre, runs_by_beta))
 
 # %%
 paper_table_11 = pd.DataFrame(
@@ -254,10 +311,21 @@ display(paper_table_12)
 # - Limit: the 56D vs 10D agreement can only be as high as the 10 values are distinct;
 #   with few micro-values per value (Hedonism has two) one noisy micro-value can swap a
 #   rank. More samples per comparison (`n_scenes`) help.
-# - Limit: the beta sweep is a stand-in without any training. Running it on real DPO
-#   checkpoints needs the training module; the table functions
-#   (`robustness.beta_runs_from_records`, `beta_sweep_table`, `ranking_stability`)
-#   already take the records of real runs.
+# - The beta sweep trains real DPO runs, but on the tiny model: about 0.7 million random
+#   weights, a tokenizer trained on a few dozen sentences, 9 steps. Its option
+#   probabilities are nearly uniform, so ratings come from stochastic rounding of the
+#   expected rating, and a checkpoint moves the expected rating by a few hundredths. What
+#   it can show: the whole path (pairs, training, checkpoints, scoring, Tables 11 and 12)
+#   runs, and beta changes the DPO loss a lot (the larger beta, the lower the loss at the
+#   same step). What it cannot show: a beta effect on VAT. The DPO gradient is beta times
+#   a per-pair weight sigma(-beta h) times the gradient of the log-ratio h. Adam divides by
+#   the running size of the gradient, so the factor beta cancels, and the weights differ
+#   between runs only once h has grown. Over 9 steps the runs end within about a
+#   thousandth of each other in expected rating (table above), far below the rounding
+#   step, so Tables 11 and 12 come out (nearly) identical across beta. Whether beta
+#   changes VAT for Qwen3-4B-Instruct can only be read from a run of the paper profile.
+# - With `beta_source="simulated"`, the sweep is a stand-in without any training, in which
+#   beta has no effect by construction.
 # - Limit: 80% subsamples understate uncertainty; for an interval use
 #   `scheme="bootstrap"`.
 
@@ -265,7 +333,9 @@ display(paper_table_12)
 provenance_table(
     {"real_data": real_data, "n_draws": n_draws, "fraction": fraction, "scheme": scheme,
      "confidence": confidence, "n_scenes": n_scenes, "targets": targets, "shots": shots,
-     "betas": betas, "checkpoints": checkpoints},
+     "betas": betas, "beta_source": beta_source, "beta_profile": beta_profile,
+     "beta_steps": beta_steps, "checkpoints": checkpoints, "beta_test_scenes": beta_test_scenes,
+     "torch_threads": torch_threads, "run_dir": run_dir},
     data_keys=[f"ratings/{m}" for m in data.RATING_MODELS] if use_real else (),
-    seeds={"simulation and resampling": seed},
+    seeds={"simulation, resampling, split, LoRA initialisation and rating rounding": seed},
 )

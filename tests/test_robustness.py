@@ -152,6 +152,78 @@ def test_simulated_beta_runs_feed_the_tables():
     assert robustness.beta_sweep_table(runs).loc["Checkpoints"].tolist() == ["2", "2"]
 
 
+def test_evenly_spaced_steps():
+    assert robustness.evenly_spaced_steps(12, 3) == (4, 8, 12)
+    assert robustness.evenly_spaced_steps(8, 3) == (3, 6, 8)
+    assert robustness.evenly_spaced_steps(2, 5) == (1, 2)
+    with pytest.raises(ValueError, match="at least 1"):
+        robustness.evenly_spaced_steps(0, 2)
+
+
+def test_beta_run_diagnostics_hand_worked():
+    def run(expected_by_condition):
+        rows = []
+        for condition, expected in expected_by_condition.items():
+            for item, value in enumerate(expected):
+                rows.append({"condition": condition, "sample_id": f"s{item}", "micro_value": "Power",
+                             "sign": 1, "expected_rating": value})
+        return pd.DataFrame(rows)
+
+    records = {
+        0.5: run({"base": [3.0, 3.0], "dpo-step1": [3.0, 3.1], "dpo-step2": [2.5, 3.2]}),
+        0.1: run({"base": [3.0, 3.0], "dpo-step1": [3.0, 3.0], "dpo-step2": [2.8, 3.3]}),
+    }
+    table = robustness.beta_run_diagnostics(records)
+    assert table.index.tolist() == [0.1, 0.5]
+    assert table.loc[0.5, "last checkpoint"] == "dpo-step2"
+    # |2.5 - 3| and |3.2 - 3| average to 0.35; the largest gap to beta 0.1 is |2.5 - 2.8|.
+    assert table.loc[0.5, "mean |shift| from base"] == pytest.approx(0.35)
+    assert table.loc[0.5, "max |difference| from smallest beta"] == pytest.approx(0.3)
+    assert table.loc[0.1, "max |difference| from smallest beta"] == 0.0
+    with pytest.raises(ValueError, match="expected_rating"):
+        robustness.beta_run_diagnostics({0.1: records[0.1].drop(columns="expected_rating")})
+
+
+@pytest.fixture(scope="module")
+def tiny_beta_sweep(tmp_path_factory):
+    pytest.importorskip("trl")
+    from vatnb.dataset import builtin_offline_set
+
+    records = builtin_offline_set(countries=["Germany"], topics=["Work", "Health"], scenes_per_pair=2)
+    scenes = sorted(records["scene_id"].unique())
+    records["split"] = ["test" if scene in {scenes[1], scenes[3]} else "train" for scene in records["scene_id"]]
+    folder = tmp_path_factory.mktemp("beta")
+    arguments = dict(max_steps=2, checkpoints=2, test_scenes=2, batch_size=32)
+    result = robustness.trained_beta_records([0.5, 0.1], records, "Power", "suppress", folder, **arguments)
+    return records, folder, arguments, result
+
+
+def test_trained_beta_records_feed_the_tables(tiny_beta_sweep):
+    _, _, _, (records_by_beta, runs_by_beta) = tiny_beta_sweep
+    assert sorted(records_by_beta) == [0.1, 0.5]
+    assert [path.name for path in runs_by_beta[0.1]] == ["checkpoint-1", "checkpoint-2"]
+    assert list(pd.unique(records_by_beta[0.5]["condition"])) == ["base", "dpo-step1", "dpo-step2"]
+    runs, vat_by_beta = robustness.beta_runs_from_records(records_by_beta, "Power", "suppress", pre="base")
+    assert len(runs) == 4
+    assert robustness.beta_sweep_table(runs).loc["Checkpoints"].tolist() == ["2", "2"]
+    assert robustness.ranking_stability(vat_by_beta).index.tolist() == [0.5]
+    diagnostics = robustness.beta_run_diagnostics(records_by_beta, runs_by_beta=runs_by_beta)
+    assert (diagnostics["last training loss"] > 0).all()
+    # The two runs differ only in beta, so their checkpoints are different adapters.
+    first = (runs_by_beta[0.1][-1] / "adapter_model.safetensors").read_bytes()
+    assert first != (runs_by_beta[0.5][-1] / "adapter_model.safetensors").read_bytes()
+
+
+def test_trained_beta_records_rerun_reuses_runs(tiny_beta_sweep):
+    records, folder, arguments, (records_by_beta, runs_by_beta) = tiny_beta_sweep
+    stamps = {path: path.stat().st_mtime_ns for paths in runs_by_beta.values() for path in paths}
+    again, again_runs = robustness.trained_beta_records([0.1, 0.5], records, "Power", "suppress", folder,
+                                                        **arguments)
+    assert again_runs == runs_by_beta
+    assert {path: path.stat().st_mtime_ns for path in stamps} == stamps
+    pd.testing.assert_frame_equal(again[0.5], records_by_beta[0.5])
+
+
 def test_real_ratings_rank_agreement(real_data):
     from vatnb import ratings
 

@@ -323,6 +323,162 @@ def simulated_beta_records(betas, n_scenes: int, target: str, direction: str,
     return records
 
 
+def evenly_spaced_steps(max_steps: int, checkpoints: int) -> tuple[int, ...]:
+    """Return ``checkpoints`` training steps spread evenly up to ``max_steps``, the last one included.
+
+    Examples
+    --------
+    >>> evenly_spaced_steps(12, 3)
+    (4, 8, 12)
+    """
+    if max_steps < 1 or checkpoints < 1:
+        raise ValueError(f"max_steps and checkpoints must be at least 1, got {max_steps} and {checkpoints}")
+    steps = np.ceil(np.arange(1, checkpoints + 1) * max_steps / checkpoints).astype(int)
+    return tuple(int(step) for step in np.unique(steps))
+
+
+def trained_beta_records(
+    betas,
+    records: pd.DataFrame,
+    target: str,
+    direction: str,
+    output_dir,
+    profile: str = "tiny",
+    max_steps: int | None = None,
+    checkpoints: int = 3,
+    test_scenes: int | None = None,
+    micro_values_per_value: int | None = 1,
+    batch_size: int = 16,
+    rating_rule: str = "auto",
+    seed: int = 0,
+    progress: bool = False,
+) -> tuple[dict[float, pd.DataFrame], dict[float, list]]:
+    """Train one DPO run per beta with :mod:`vatnb.training` and score its checkpoints.
+
+    Every run uses the same preference pairs, profile and seed and differs
+    only in beta. Each run's checkpoints and the base model are scored on the
+    same test actions by :func:`vatnb.checkpoint_eval.evaluate_checkpoints`,
+    so the records feed :func:`beta_runs_from_records` with ``pre="base"``.
+    Runs and judgments are kept under ``output_dir`` (one folder per run,
+    named by beta and a fingerprint of all settings, and one judgment cache),
+    so a rerun with the same settings trains and scores nothing again.
+
+    Parameters
+    ----------
+    betas
+        DPO preference parameters, one run each.
+    records
+        Dataset table with the ``split`` column set (see :func:`vatnb.splits.split_scenes`).
+    target, direction
+        The trained value and ``"reinforce"`` or ``"suppress"``.
+    profile
+        Training profile of :func:`vatnb.training.profile_config`: ``"tiny"``
+        on a CPU, ``"paper"`` at full size on a GPU.
+    max_steps
+        Optimizer steps per run; ``None`` keeps the profile's (tiny: 24; the
+        paper profile trains 6 epochs).
+    checkpoints
+        Checkpoints per run, evenly spaced over ``max_steps``; with
+        ``max_steps=None`` the profile's own schedule is kept.
+    test_scenes, micro_values_per_value
+        Size of the test set (:func:`vatnb.checkpoint_eval.select_test_items`); ``None`` keeps all.
+    rating_rule
+        ``"argmax"``, ``"stochastic-rounding"`` or ``"auto"`` (stochastic
+        rounding for the tiny profile, whose option probabilities are near uniform).
+
+    Returns
+    -------
+    records_by_beta : dict
+        beta -> judgment records with condition ``"base"`` and one condition per checkpoint.
+    checkpoints_by_beta : dict
+        beta -> the run's checkpoint folders in step order.
+    """
+    from dataclasses import replace
+    from pathlib import Path
+
+    from vatnb import checkpoint_eval, training
+    from vatnb.training_data import training_examples
+
+    if rating_rule == "auto":
+        rating_rule = "stochastic-rounding" if profile == "tiny" else "argmax"
+    output_dir = Path(output_dir)
+    examples = training_examples(records, "dpo", target, direction)
+    items = checkpoint_eval.select_test_items(
+        records, n_scenes=test_scenes, micro_values_per_value=micro_values_per_value, seed=seed)
+    overrides = {"target_value": target, "direction": direction, "seed": seed}
+    if max_steps is not None:
+        overrides["max_steps"] = int(max_steps)
+        overrides["checkpoint_steps"] = evenly_spaced_steps(int(max_steps), checkpoints)
+    records_by_beta, checkpoints_by_beta = {}, {}
+    for beta in sorted(float(b) for b in betas):
+        settings = training.profile_config(profile, "dpo", output_dir, beta=beta, **overrides)
+        folder = output_dir / f"dpo-beta{beta:g}-{training.config_fingerprint(settings)}"
+        config = replace(settings, output_dir=str(folder))
+        log.info("DPO run at beta %g in %s", beta, folder)
+        paths = training.train(config, examples)
+        load_kwargs = {} if profile == "tiny" else training.model_load_kwargs(config)
+        judged = checkpoint_eval.evaluate_checkpoints(
+            paths, items, cache_path=output_dir / "judgments.sqlite", batch_size=batch_size,
+            load_kwargs=load_kwargs, progress=progress)
+        records_by_beta[beta] = checkpoint_eval.apply_rating_rule(judged, rating_rule, seed=seed)
+        checkpoints_by_beta[beta] = paths
+    return records_by_beta, checkpoints_by_beta
+
+
+def beta_run_diagnostics(records_by_beta: dict[float, pd.DataFrame], pre: str = "base",
+                         runs_by_beta: dict | None = None) -> pd.DataFrame:
+    """Measure how far each beta's last checkpoint moved from the base model and from the smallest beta's.
+
+    Rounded ratings can hide small moves, so this reads the expected rating
+    (the probability-weighted mean of the options) of every test item.
+
+    Parameters
+    ----------
+    records_by_beta : dict
+        beta -> judgment records with an ``expected_rating`` column, the
+        ``pre`` condition and the checkpoints in step order (as from
+        :func:`trained_beta_records`).
+    runs_by_beta : dict, optional
+        beta -> checkpoint folders of the run; adds the last logged training loss.
+
+    Returns
+    -------
+    DataFrame indexed by beta with columns ``last checkpoint``, ``mean |shift| from base``
+    (mean absolute change of the expected rating), ``max |difference| from smallest beta``
+    (largest absolute difference of the expected rating from the smallest beta's last
+    checkpoint) and, with ``runs_by_beta``, ``last training loss``.
+    """
+    keys = ["sample_id", "micro_value", "sign"]
+    last = {}
+    rows = []
+    for beta in sorted(records_by_beta):
+        records = records_by_beta[beta]
+        if "expected_rating" not in records.columns:
+            raise ValueError(f"records for beta {beta} have no expected_rating column; "
+                             "score them with vatnb.checkpoint_eval.evaluate_checkpoints")
+        conditions = [c for c in pd.unique(records["condition"]) if c != pre]
+        if not conditions:
+            raise ValueError(f"records for beta {beta} hold no condition besides {pre!r}")
+        expected = records.set_index(keys + ["condition"])["expected_rating"]
+        base = expected.xs(pre, level="condition")
+        last[beta] = expected.xs(conditions[-1], level="condition")
+        row = {"beta": beta, "last checkpoint": conditions[-1],
+               "mean |shift| from base": float((last[beta] - base).abs().mean())}
+        if runs_by_beta is not None:
+            from pathlib import Path
+
+            from vatnb.training import loss_history
+
+            history = loss_history(Path(runs_by_beta[beta][-1]).parent)
+            row["last training loss"] = float(history["loss"].iloc[-1])
+        rows.append(row)
+    reference = last[min(last)]
+    table = pd.DataFrame(rows).set_index("beta")
+    table.insert(2, "max |difference| from smallest beta",
+                 [float((last[beta] - reference).abs().max()) for beta in table.index])
+    return table
+
+
 def agreement_bars(table: pd.DataFrame, column: str, title: str, source: str) -> plt.Figure:
     """Draw one bar per comparison for a rank-agreement column (Figure 7 and 8 shape)."""
     figure, axes = plt.subplots(figsize=(7, 0.35 * len(table) + 1.5))
@@ -365,6 +521,9 @@ __all__ = [
     "comparisons_from_records",
     "beta_runs_from_records",
     "simulated_beta_records",
+    "trained_beta_records",
+    "beta_run_diagnostics",
+    "evenly_spaced_steps",
     "Comparison",
     "agreement_bars",
     "beta_sweep_table",
