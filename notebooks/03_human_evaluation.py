@@ -299,6 +299,119 @@ display(Markdown("\n".join(lines)))
 #   judged ATTR and EXP actions; with two raters, agreement and majority ratio carry the
 #   same information (majority ratio = (1 + agreement) / 2).
 
+# %% [markdown]
+# ## Exercises
+#
+# Try each one before you open its solution ("Show code cell content"). The solutions ran
+# when this page was built, and each checks its own answer.
+#
+# ### Exercise 1: agreement and majority ratio by hand
+#
+# Three annotators rate four instances on the 5-point scale: (5, 4, 4), (5, 3, 1),
+# (4, 3, 3) and (2, 1, 5). Turn each rating into a stance (4-5 agree, 3 neutral, 1-2
+# disagree), then compute the agreement (share of instances where at least two share a
+# stance) and the majority ratio (mean of largest stance count / 3) by hand. Check both
+# with `humaneval.agreement` and `humaneval.majority_ratio`, and check that the pair lies
+# within `humaneval.majority_ratio_bounds`.
+
+# %% tags=["hide-cell"]
+# Solution to exercise 1.
+hand_ratings = {"i1": (5, 4, 4), "i2": (5, 3, 1), "i3": (4, 3, 3), "i4": (2, 1, 5)}
+hand_table = pd.DataFrame(
+    [(item, annotator, "toy", rating)
+     for item, ratings in hand_ratings.items()
+     for annotator, rating in zip(("r1", "r2", "r3"), ratings)],
+    columns=["item", "annotator", "dimension", "rating"],
+)
+# Stances: i1 agree x3; i2 one of each; i3 agree + neutral x2; i4 disagree x2 + agree.
+agreement_by_hand = 3 / 4
+majority_by_hand = (3 + 1 + 2 + 2) / (3 * 4)
+display(humaneval.stance_counts(hand_table))
+assert abs(humaneval.agreement(hand_table) - agreement_by_hand) < 1e-12, "agreement should be 3/4"
+assert abs(humaneval.majority_ratio(hand_table) - majority_by_hand) < 1e-12, "majority ratio should be 2/3"
+low, high = humaneval.majority_ratio_bounds(agreement_by_hand)
+assert low <= majority_by_hand <= high, "the pair should lie within the bounds"
+print(f"agreement = {agreement_by_hand:.3f}, majority ratio = {majority_by_hand:.3f}, "
+      f"allowed range {low:.3f} to {high:.3f}")
+
+# %% [markdown]
+# ```{admonition} Explanation of exercise 1
+# :class: dropdown
+# Only instance 2 has all three stances different, so agreement is 3/4. The largest stance
+# counts are 3, 1, 2 and 2, so the majority ratio is 8/12 = 0.667. The bounds for A = 0.75
+# run from 0.583 (every agreeing instance a two-to-one split) to 0.833 (every agreeing
+# instance unanimous); one unanimous and two split instances land in between.
+# ```
+#
+# ### Exercise 2: the chance level of agreement
+#
+# Three independent raters draw stances with probabilities 60% agree, 20% neutral, 20%
+# disagree. Agreement fails only when all three stances differ. Work out the chance
+# agreement with a pencil, check it with `humaneval.chance_agreement`, and confirm it by
+# drawing 20,000 simulated instances with a seeded generator.
+
+# %% tags=["hide-cell"]
+# Solution to exercise 2.
+probabilities = [0.6, 0.2, 0.2]
+# P(all distinct) = 3! * p_agree * p_neutral * p_disagree.
+chance_by_hand = 1 - 6 * 0.6 * 0.2 * 0.2
+generator = np.random.default_rng(seed)
+draws = generator.choice(3, size=(20_000, 3), p=probabilities)
+all_distinct = (np.sort(draws, axis=1) == [0, 1, 2]).all(axis=1)
+chance_simulated = 1 - all_distinct.mean()
+assert abs(humaneval.chance_agreement(probabilities, 3) - chance_by_hand) < 1e-12, "formula disagrees"
+assert abs(chance_simulated - chance_by_hand) < 0.01, "the simulation is far from the formula"
+print(f"by hand {chance_by_hand:.3f}, vatnb {humaneval.chance_agreement(probabilities, 3):.3f}, "
+      f"simulated {chance_simulated:.3f}; uniform stances give {7 / 9:.3f}")
+
+# %% [markdown]
+# ```{admonition} Explanation of exercise 2
+# :class: dropdown
+# The three stances can be all different in 3! = 6 orders, each with probability
+# 0.6 x 0.2 x 0.2 = 0.024, so chance agreement is 1 - 0.144 = 0.856. Skewing the stances
+# away from uniform only raises it above 7/9, because the product of the three
+# probabilities is largest when they are equal. Raters who mostly agree that an instance
+# is good therefore reach high agreement with no shared judgment at all.
+# ```
+#
+# ### Exercise 3: two raters, agreement and Cohen's kappa
+#
+# Two annotators judge ten actions (1 = correct): the first gives
+# 1, 1, 1, 1, 1, 1, 1, 1, 0, 0 and the second 1, 1, 1, 1, 1, 1, 1, 0, 1, 0. Compute by
+# hand the agreement, the majority ratio and Cohen's kappa (p_o - p_e) / (1 - p_e), and
+# check them with `humaneval.agreement(..., scale="binary")`,
+# `humaneval.majority_ratio(..., scale="binary")` and `humaneval.cohen_kappa`.
+
+# %% tags=["hide-cell"]
+# Solution to exercise 3.
+first_rater = [1, 1, 1, 1, 1, 1, 1, 1, 0, 0]
+second_rater = [1, 1, 1, 1, 1, 1, 1, 0, 1, 0]
+binary_table = pd.DataFrame(
+    [(item, annotator, "ACT", rating)
+     for annotator, ratings in (("a", first_rater), ("b", second_rater))
+     for item, rating in enumerate(ratings)],
+    columns=["item", "annotator", "dimension", "rating"],
+)
+observed = 8 / 10
+expected = 0.8 * 0.8 + 0.2 * 0.2
+kappa_by_hand = (observed - expected) / (1 - expected)
+assert abs(humaneval.agreement(binary_table, scale="binary") - observed) < 1e-12, "agreement should be 0.8"
+assert abs(humaneval.majority_ratio(binary_table, scale="binary") - (1 + observed) / 2) < 1e-12, \
+    "with two raters the majority ratio should be (1 + agreement) / 2"
+assert abs(humaneval.cohen_kappa(first_rater, second_rater) - kappa_by_hand) < 1e-12, "kappa should be 0.375"
+print(f"agreement = {observed:.2f}, majority ratio = {(1 + observed) / 2:.2f}, "
+      f"p_e = {expected:.2f}, Cohen's kappa = {kappa_by_hand:.3f}")
+
+# %% [markdown]
+# ```{admonition} Explanation of exercise 3
+# :class: dropdown
+# The raters agree on 8 of 10 actions. Each judges 80% of the actions correct, so two raters
+# guessing independently from those shares would agree on 0.8^2 + 0.2^2 = 68% of actions.
+# Kappa scales the 12 points above that chance level by the 32 points available:
+# 0.12 / 0.32 = 0.375. With two raters, an item's majority is 2/2 when they agree and 1/2
+# when they differ, so the majority ratio adds nothing beyond agreement.
+# ```
+
 # %% tags=["hide-cell"]
 display(provenance_table(
     {name: globals()[name] for name in
