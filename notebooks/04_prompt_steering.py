@@ -248,5 +248,104 @@ else:
 # - Limit: with a few hundred test scenes the floor is about 0.2, above the paper's nVAT
 #   of about 0.1; more scenes (`scenes_per_pair`) lower it.
 
+# %% [markdown]
+# ## Exercises
+#
+# Try each one before you open its solution ("Show code cell content"). The solutions ran
+# when this page was built, and each checks its own answer. They call the known-answer
+# simulator directly (`vatnb.simulator.simulate`), so they run offline whatever the
+# chapter's backend.
+#
+# ### Exercise 1: no planted coupling, no tax
+#
+# Simulate 200 scenes of suppressing Power with 8 shots, once with `rho=0` and once with
+# `rho=0.5` (`SimulatorSettings(rho=..., micro_values_per_value=2)`). Compute the shifts
+# (`vatnb.validation.shifts_from_records`) and their `metrics.vat_summary`. Predict where
+# nVAT lands relative to the null floor in each case before you run it.
+
+# %% tags=["hide-cell"]
+# Solution to exercise 1.
+from vatnb.simulator import simulate
+from vatnb.validation import shifts_from_records
+
+floor_ratios = {}
+for planted_rho in (0.0, 0.5):
+    simulation = simulate(200, SimulatorSettings(rho=planted_rho, micro_values_per_value=2),
+                          target="Power", direction="suppress", shots=(8,), seed=seed)
+    summary = metrics.vat_summary(shifts_from_records(simulation.records, "pre", "k=8"))
+    floor_ratios[planted_rho] = summary.nvat / summary.null_floor
+    print(f"rho = {planted_rho}: nVAT = {summary.nvat:.3f}, floor = {summary.null_floor:.3f}, "
+          f"nVAT / floor = {floor_ratios[planted_rho]:.2f}")
+assert floor_ratios[0.0] < 1.5, "with rho = 0, nVAT should sit near its floor"
+assert floor_ratios[0.5] > 1.5, "with rho = 0.5, nVAT should clear its floor clearly"
+
+# %% [markdown]
+# ```{admonition} Explanation of exercise 1
+# :class: dropdown
+# With rho = 0 the post-steering shifts of different values are drawn independently, so
+# every off-diagonal R_uw is noise of size about 1/sqrt(N - 1). nVAT then lands at the
+# null floor sqrt(9/199) = 0.21, a little above or below it depending on the seed. The
+# steered target's mean moves, but a shift in the mean does not create correlation across
+# scenes. With rho = 0.5 the circumplex neighbours co-move, and nVAT is about twice the
+# floor.
+# ```
+#
+# ### Exercise 2: a steering effect that backfires
+#
+# Simulate reinforcing Security with k = 2, 4 and 8 shots, but with a planted saturation
+# level `g_max=-0.4` (the model moves the target against the prompt, as GPT does for
+# Stimulation in the paper's Table 2). Check the sign of Gain at every k, and compare its
+# size with the planted latent effect `vatnb.simulator.steering_gain(k, -0.4, k0=2)`.
+
+# %% tags=["hide-cell"]
+# Solution to exercise 2.
+from vatnb.simulator import steering_gain
+
+backfire = simulate(200, SimulatorSettings(g_max=-0.4, micro_values_per_value=2),
+                    target="Security", direction="reinforce", shots=(2, 4, 8), seed=seed)
+for shot_count in (2, 4, 8):
+    backfire_shifts = shifts_from_records(backfire.records, "pre", f"k={shot_count}")
+    observed_gain = metrics.gain(backfire_shifts, "Security", "reinforce")
+    planted_gain = float(steering_gain(shot_count, -0.4, k0=2.0))
+    print(f"k = {shot_count}: Gain = {observed_gain:+.3f} (evidence units), "
+          f"planted g(k) = {planted_gain:+.3f} (latent units)")
+    assert observed_gain < 0, f"a backfiring model should give a negative Gain at k = {shot_count}"
+
+# %% [markdown]
+# ```{admonition} Explanation of exercise 2
+# :class: dropdown
+# Gain is signed in the intended direction, so a target that moves the wrong way gives a
+# negative Gain at every k. Its size is smaller than the planted g(k): g(k) moves the
+# latent endorsement, while Gain is measured on the cut 5-point answers mapped to
+# [-1, 1], and the cutting and the answer noise attenuate the effect. Gain need not grow
+# monotonically with k either, because every k is a separate run with its own noise.
+# ```
+#
+# ### Exercise 3: how many scenes until the paper's nVAT is visible?
+#
+# The paper reports nVAT of about 0.10 to 0.15. For 10 values, find by hand the smallest
+# number of paired samples N at which the null floor sqrt(9/(N-1)) falls below 0.10, and
+# check your answer with `metrics.null_floor`. How does it compare with the N of this
+# chapter's run?
+
+# %% tags=["hide-cell"]
+# Solution to exercise 3.
+# sqrt(9 / (N - 1)) < 0.1  <=>  N - 1 > 900  <=>  N >= 902.
+smallest_samples = 902
+assert metrics.null_floor(10, smallest_samples) < 0.1, "the floor should be below 0.1 at N = 902"
+assert metrics.null_floor(10, smallest_samples - 1) >= 0.1, "the floor should still be 0.1 at N = 901"
+print(f"smallest N with a floor below 0.10: {smallest_samples}; "
+      f"this chapter's N: {int(ours['N'].min())} to {int(ours['N'].max())}, "
+      f"floor {ours['null_floor'].max():.3f}")
+
+# %% [markdown]
+# ```{admonition} Explanation of exercise 3
+# :class: dropdown
+# The floor falls only as 1/sqrt(N): halving it takes four times the samples. At N = 901
+# it is exactly 0.1, so an nVAT of 0.10 needs at least 902 paired samples just to reach
+# the floor, and several times more to clear it with a margin. The templated scenes of
+# this chapter give far fewer test scenes, which is why its floor sits near 0.2.
+# ```
+
 # %% tags=["hide-cell"]
 provenance_table(parameters, seeds={"split, examples, simulator, resampling": seed})
