@@ -255,26 +255,19 @@ def resampled_nvat(
 
     ``scene_of_sample`` maps each sample id (the index of ``shifts``) to its
     scene; by default every sample is its own scene. A draw keeps every sample
-    of the scenes drawn.
+    of the scenes drawn. This is :func:`vatnb.resampling.resample_nvat` with
+    the subsample scheme, which ranks and correlates all draws together.
     """
-    if not 0.0 < fraction <= 1.0:
-        raise ValueError(f"fraction must be in (0, 1], got {fraction!r}")
-    rng = np.random.default_rng(seed)
+    from vatnb.resampling import resample_nvat
+
     scenes = (
         pd.Series(shifts.index, index=shifts.index)
         if scene_of_sample is None
         else scene_of_sample.reindex(shifts.index)
     )
-    unique = np.asarray(pd.unique(scenes))
-    size = max(2, int(round(fraction * len(unique))))
-    draws = np.empty(int(n_resamples))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", metrics.UndefinedMetricWarning)
-        for index in range(int(n_resamples)):
-            kept = rng.choice(unique, size=size, replace=False)
-            subset = shifts[scenes.isin(kept).to_numpy()]
-            draws[index] = metrics.nvat(metrics.coupling_matrix(subset, method=method))
-    return draws
+        return resample_nvat(shifts, scenes, n_draws=n_resamples, fraction=fraction, method=method, seed=seed)
 
 
 def steering_cell(

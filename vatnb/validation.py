@@ -192,6 +192,8 @@ def recovery_curve(
     spread at large N understates the spread of fresh draws, by the finite
     population factor sqrt(1 - N / P) (0.71 at N = P / 2).
     """
+    from vatnb.resampling import resample_couplings
+
     rng = np.random.default_rng(seed)
     sizes = [int(n) for n in sample_sizes]
     if max(sizes) > len(pool):
@@ -200,14 +202,16 @@ def recovery_curve(
         )
     true_nvat = metrics.nvat(expected)
     rows = []
-    data = pool.to_numpy(float)
+    # Every shift is its own scene, so a subsample of fraction N / P of the
+    # scenes is N shifts drawn without replacement.
+    own_scene = np.arange(len(pool))
     for size in tqdm(sizes, desc="recovery: sample sizes", leave=False):
-        for resample in range(int(n_resamples)):
-            chosen = rng.choice(len(pool), size=size, replace=False)
-            subsample = pd.DataFrame(data[chosen], columns=pool.columns)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", UndefinedMetricWarning)
-                coupling = metrics.coupling_matrix(subsample)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UndefinedMetricWarning)
+            matrices = resample_couplings(pool, own_scene, n_draws=int(n_resamples),
+                                          fraction=size / len(pool), seed=rng)
+        for resample, matrix in enumerate(matrices):
+            coupling = pd.DataFrame(matrix, index=pool.columns, columns=pool.columns)
             rows.append(
                 {
                     "n_samples": size,
