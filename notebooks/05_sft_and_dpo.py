@@ -254,5 +254,100 @@ display(Markdown(f"Chapter run time: {time.perf_counter() - started:.0f} s."))
 #   about 0.1 (see `null floor`); `test_scenes` and `scenes_per_pair` lower it at the cost
 #   of run time.
 
+# %% [markdown]
+# ## Exercises
+#
+# Try each one before you open its solution ("Show code cell content"). The solutions ran
+# when this page was built, and each checks its own answer.
+#
+# ### Exercise 1: the Pareto rule by hand
+#
+# One SFT run saved six checkpoints at steps 10, 20, 30, 40, 50 and 60 with
+# (Gain, nVAT) = (0.05, 0.23), (0.10, 0.25), (0.08, 0.22), (0.12, 0.30), (0.12, 0.28) and
+# (0.03, 0.19). Mark by hand the Pareto-efficient checkpoints (high Gain and low nVAT are
+# better) and the stage of each, then check both with `trajectory.trajectory_table`.
+
+# %% tags=["hide-cell"]
+# Solution to exercise 1.
+made_up = pd.DataFrame({
+    "method": ["SFT"] * 6,
+    "step": [10, 20, 30, 40, 50, 60],
+    "Gain": [0.05, 0.10, 0.08, 0.12, 0.12, 0.03],
+    "nVAT": [0.23, 0.25, 0.22, 0.30, 0.28, 0.19],
+})
+made_up_table = trajectory.trajectory_table(made_up)
+display(made_up_table)
+# Step 10 is dominated by step 30 (more Gain, less nVAT); step 40 by step 50 (same Gain, less nVAT).
+efficient_by_hand = [20, 30, 50, 60]
+stages_by_hand = ["Early", "Mid", "Mid", "Late", "Late", "Late"]
+marked = made_up_table.loc[made_up_table["Pareto"] == trajectory.PARETO_MARK, "Step"].tolist()
+assert marked == efficient_by_hand, f"expected efficient steps {efficient_by_hand}, got {marked}"
+assert made_up_table["Stage"].tolist() == stages_by_hand, "the stages differ from the hand count"
+
+# %% [markdown]
+# ```{admonition} Explanation of exercise 1
+# :class: dropdown
+# A checkpoint drops out only when another one is at least as good on both axes and
+# strictly better on one. Step 10 loses to step 30, and step 40 loses to step 50, which
+# ties its Gain with less tax. The other four are each best at some trade-off: step 60
+# has the lowest tax, step 50 the highest Gain, and steps 20 and 30 lie between. Step 20
+# is Mid, not Early, because 3 x 20 = 60 is not below the last step 60.
+# ```
+#
+# ### Exercise 2: where the stages change
+#
+# The paper's runs end at step 348. Work out the first Mid step and the first Late step
+# by hand (a step is Early when step / last step < 1/3 and Mid when < 2/3), and check them
+# with `trajectory.training_stage`. Where do the printed checkpoints 120 and 240 fall?
+
+# %% tags=["hide-cell"]
+# Solution to exercise 2.
+last_step = 348
+first_mid, first_late = 116, 232  # 3 x 116 = 348 and 3 x 232 = 2 x 348
+assert trajectory.training_stage(first_mid - 1, last_step) == "Early", "step 115 should be Early"
+assert trajectory.training_stage(first_mid, last_step) == "Mid", "step 116 should be Mid"
+assert trajectory.training_stage(first_late - 1, last_step) == "Mid", "step 231 should be Mid"
+assert trajectory.training_stage(first_late, last_step) == "Late", "step 232 should be Late"
+print({step: trajectory.training_stage(step, last_step) for step in (40, 120, 160, 240, 280, 348)})
+
+# %% [markdown]
+# ```{admonition} Explanation of exercise 2
+# :class: dropdown
+# 348 / 3 = 116 exactly, so step 116 sits on the boundary and counts as Mid, and step 232
+# (2 x 348 / 3) is the first Late step. The printed checkpoint 120 is therefore Mid and 240
+# Late, as the paper's Table 3 prints them. A boundary that falls between two saved
+# checkpoints hides how close a checkpoint is to the next stage, so read the stage labels
+# as coarse.
+# ```
+#
+# ### Exercise 3: one front or two?
+#
+# The Pareto rule runs within each method. Apply it to the paper's Table 3 rows
+# (`paper_rows`) once per method (`by="method"`) and once to all twelve checkpoints pooled
+# (`by=None`). Which checkpoints lose their mark when SFT and DPO compete, and can a
+# checkpoint gain one?
+
+# %% tags=["hide-cell"]
+# Solution to exercise 3.
+within_method = trajectory.pareto_efficient(paper_rows, by="method")
+pooled = trajectory.pareto_efficient(paper_rows, by=None)
+comparison = paper_rows[["method", "step", "Gain", "nVAT"]].assign(
+    **{"efficient within method": within_method, "efficient pooled": pooled})
+display(comparison)
+lost = comparison[within_method & ~pooled]
+print("lose their mark when pooled:", [f"{m} step {s}" for m, s in zip(lost["method"], lost["step"])])
+assert not (pooled & ~within_method).any(), "pooling should never add an efficient checkpoint"
+assert len(lost) >= 1, "at least one paper checkpoint should be dominated by the other method"
+
+# %% [markdown]
+# ```{admonition} Explanation of exercise 3
+# :class: dropdown
+# Pooling adds competitors and removes none, so a checkpoint that is dominated within its
+# method stays dominated: pooling can only take marks away. In the paper's Table 3 the
+# early DPO checkpoint (step 40) loses its mark: SFT step 120 has more Gain (0.029 against
+# -0.005) and less tax (nVAT 0.112 against 0.122). The within-method rule answers "when in training
+# is this method efficient?", the pooled rule "which checkpoint would I deploy?".
+# ```
+
 # %% tags=["hide-cell"]
 provenance_table(parameters, seeds={"split, test draw, LoRA init, data order, rounding": seed})
