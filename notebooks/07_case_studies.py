@@ -311,6 +311,110 @@ display(Markdown("\n".join(lines)))
 #   default) change with the seed. More objectives or shot counts
 #   make the hub rule more stable.
 
+# %% [markdown]
+# ## Exercises
+#
+# Try each one before you open its solution ("Show code cell content"). The solutions ran
+# when this page was built, and each checks its own answer.
+#
+# ### Exercise 1: plant your own hubs and recover them
+#
+# Plant two hubs far apart on the circumplex, Hedonism and Universalism, in three steered
+# runs (objectives Power, Security and Benevolence, 150 scenes each) with
+# `casestudies.simulate_hub_records(..., hubs=("Hedonism", "Universalism"))`. Find the hubs
+# from VAT(u) alone with K = 2 and f = 0.5 (`analyse` and `casestudies.coordination_hubs`).
+# Do you recover exactly the planted pair?
+
+# %% tags=["hide-cell"]
+# Solution to exercise 1.
+my_hubs = ("Hedonism", "Universalism")
+my_records = {
+    objective: casestudies.simulate_hub_records(150, target=objective, direction=direction, hubs=my_hubs,
+                                                hub_loading=hub_loading, seed=seed + index)
+    for index, objective in enumerate(("Power", "Security", "Benevolence"))
+}
+my_vat, _ = analyse(my_records, "pre", "post")
+my_hub_table = casestudies.coordination_hubs(my_vat, k=2, share=0.5)
+recovered = my_hub_table.index[my_hub_table["hub"]].tolist()
+display(my_hub_table)
+print(f"planted {sorted(my_hubs)}, recovered {sorted(recovered)}")
+assert sorted(recovered) == sorted(my_hubs), "the hub rule should recover exactly the planted pair"
+
+# %% [markdown]
+# ```{admonition} Explanation of exercise 1
+# :class: dropdown
+# The shared factor makes the two planted values co-move in every scene, so each has one
+# large |R| with the other and lands in the top two of VAT(u) in every run, whatever the
+# steered objective. The circumplex plays no part in this teaching simulation, which is
+# why two opposite values can form a hub. With a weaker `hub_loading` or fewer scenes the
+# other values' noise starts to reach the top two and the recovery fails.
+# ```
+#
+# ### Exercise 2: the hub rule by hand, with a tie
+#
+# Four conditions give these VAT(u) for four values (Power, Security, Hedonism,
+# Tradition): A (0.5, 0.4, 0.1, 0.2), B (0.3, 0.3, 0.2, 0.1), C (0.1, 0.5, 0.4, 0.2) and
+# D (0.2, 0.1, 0.2, 0.4). With K = 2, count how often each value is in the top K (ties at
+# the cut are kept) and name the hubs for f = 0.5 and f = 0.75. Check with
+# `casestudies.coordination_hubs`.
+
+# %% tags=["hide-cell"]
+# Solution to exercise 2.
+toy_vat = pd.DataFrame(
+    [[0.5, 0.4, 0.1, 0.2], [0.3, 0.3, 0.2, 0.1], [0.1, 0.5, 0.4, 0.2], [0.2, 0.1, 0.2, 0.4]],
+    index=["A", "B", "C", "D"], columns=["Power", "Security", "Hedonism", "Tradition"],
+)
+# In D, Power and Hedonism tie for second place, so both are kept.
+top_counts_by_hand = {"Power": 3, "Security": 3, "Hedonism": 2, "Tradition": 1}
+half = casestudies.coordination_hubs(toy_vat, k=2, share=0.5)
+three_quarters = casestudies.coordination_hubs(toy_vat, k=2, share=0.75)
+display(half)
+assert half["top_k"].to_dict() == top_counts_by_hand, "top-K counts differ from the hand count"
+assert half.index[half["hub"]].tolist() == ["Power", "Security", "Hedonism"], "f = 0.5 hubs are wrong"
+assert three_quarters.index[three_quarters["hub"]].tolist() == ["Power", "Security"], "f = 0.75 hubs are wrong"
+
+# %% [markdown]
+# ```{admonition} Explanation of exercise 2
+# :class: dropdown
+# The top two are Power and Security in A and B, Security and Hedonism in C, and in D
+# Tradition plus the tied Power and Hedonism. Keeping ties gives D three values in its
+# "top two". Power and Security are then in the top K in 3 of 4 conditions, Hedonism in 2
+# and Tradition in 1. At f = 0.5 three values are hubs, and at f = 0.75 only two. The
+# hub set depends on K, f and the tie rule, so state all three with any hub claim.
+# ```
+#
+# ### Exercise 3: amplification by hand
+#
+# On the 5-point ascending scale phi maps 1..5 to -1, -0.5, 0, 0.5, 1. Compute the
+# amplification |phi(post)| - |phi(pre)| of four answers that move 3 -> 5, 2 -> 4,
+# 4 -> 3 and 1 -> 5, and say which ones the case rule of this chapter would pick
+# (|phi(pre)| at most `max_pre_deviation`, amplification at least `min_amplification`).
+# Check phi with `metrics.phi`.
+
+# %% tags=["hide-cell"]
+# Solution to exercise 3.
+import numpy as np
+
+pre_ratings, post_ratings = np.array([3, 2, 4, 1]), np.array([5, 4, 3, 5])
+amplification = np.abs(metrics.phi(post_ratings, 5)) - np.abs(metrics.phi(pre_ratings, 5))
+picked = (np.abs(metrics.phi(pre_ratings, 5)) <= max_pre_deviation) & (amplification >= min_amplification)
+print(pd.DataFrame({"pre": pre_ratings, "post": post_ratings, "amplification": amplification,
+                    "picked": picked}))
+assert amplification.tolist() == [1.0, 0.0, -0.5, 0.0], "amplification differs from the hand values"
+if (max_pre_deviation, min_amplification) == (0.5, 0.5):
+    assert picked.tolist() == [True, False, False, False], "only 3 -> 5 should be picked"
+
+# %% [markdown]
+# ```{admonition} Explanation of exercise 3
+# :class: dropdown
+# Amplification measures distance from the midpoint, not direction: 2 -> 4 crosses the
+# midpoint from disagree to agree and still scores 0, and 1 -> 5 flips from one extreme
+# to the other and also scores 0. Only 3 -> 5, from neutral to an extreme, amplifies. A
+# flip is a large shift but no amplification, so the two measures answer different
+# questions. The case rule asks for a near-neutral answer before and a much more extreme
+# one after, which only the first answer meets.
+# ```
+
 # %% tags=["hide-cell"]
 display(provenance_table(
     {name: globals()[name] for name in
