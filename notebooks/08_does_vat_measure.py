@@ -346,6 +346,102 @@ display(scenes)
 # Read next: the claims page, and the real-judgments chapter for the full VAT summary of a
 # model change with `centered=True`.
 
+# %% [markdown]
+# ## Exercises
+#
+# Try each one before you open its solution ("Show code cell content"). The solutions ran
+# when this page was built, and each checks its own answer.
+#
+# ### Exercise 1: a pure common mode, raw and centred
+#
+# Draw 400 samples of shifts with no coupling but a common mode of strength 1
+# (`validation.latent_shifts(400, rho=0.0, sigma_m=1.0, seed=seed)`). Predict the raw
+# nVAT: every pair of values then has Pearson correlation 1/2, and Spearman's
+# rho_S = (6/pi) arcsin(r/2). Compare the raw nVAT with `metrics.null_floor` and the
+# centred nVAT with `metrics.centered_null_floor`.
+
+# %% tags=["hide-cell"]
+# Solution to exercise 1.
+import numpy as np
+
+common_mode_only = validation.latent_shifts(400, rho=0.0, sigma_m=1.0, seed=seed)
+spearman_by_hand = 6 / np.pi * np.arcsin(0.5 / 2)
+# nVAT^2 = |V|(|V|-1) rho_S^2 / |V| = 9 rho_S^2 for ten values.
+raw_by_hand = np.sqrt(9) * spearman_by_hand
+raw_nvat = metrics.nvat(metrics.coupling_matrix(common_mode_only))
+centred_nvat = metrics.nvat(metrics.coupling_matrix(common_mode_only, centered=True))
+raw_floor, centred_floor = metrics.null_floor(10, 400), metrics.centered_null_floor(10, 400)
+print(f"raw nVAT {raw_nvat:.3f} (predicted {raw_by_hand:.3f}, floor {raw_floor:.3f}); "
+      f"centred nVAT {centred_nvat:.3f} (its floor {centred_floor:.3f})")
+assert abs(raw_nvat - raw_by_hand) < 0.15, "raw nVAT should be near 3 x 0.483 = 1.45"
+assert raw_nvat > 5 * raw_floor, "raw nVAT should be far above its floor"
+assert abs(centred_nvat / centred_floor - 1) < 0.15, "centred nVAT should sit at its own floor"
+
+# %% [markdown]
+# ```{admonition} Explanation of exercise 1
+# :class: dropdown
+# With unit variance per value and a shared term of variance 1, every pair has covariance
+# 1 over variance 2, so r = 0.5 and rho_S = 0.483. All 90 off-diagonal entries are equal,
+# so nVAT = 3 x 0.483 = 1.45, about ten times the floor of 0.15, although no value is tied
+# to another. Centring subtracts each sample's mean shift, which removes the shared term
+# exactly, and the centred nVAT falls to its own floor of about 0.37. Comparing the
+# centred nVAT with the raw floor would wrongly report coupling.
+# ```
+#
+# ### Exercise 2: the cost of centring
+#
+# Draw 400 samples with no coupling and no common mode
+# (`validation.latent_shifts(400, seed=seed)`), centre them, and compute the mean
+# off-diagonal entry of the centred coupling (`validation.mean_off_diagonal`). Predict it
+# first: the ten centred shifts of a sample sum to zero.
+
+# %% tags=["hide-cell"]
+# Solution to exercise 2.
+independent = validation.latent_shifts(400, seed=seed)
+centred_mean = validation.mean_off_diagonal(metrics.coupling_matrix(independent, centered=True))
+raw_mean = validation.mean_off_diagonal(metrics.coupling_matrix(independent))
+print(f"mean off-diagonal R: raw {raw_mean:+.3f}, centred {centred_mean:+.3f}, predicted {-1 / 9:+.3f}")
+assert abs(centred_mean + 1 / 9) < 0.02, "centring should pull every pair to about -1/9"
+assert abs(raw_mean) < 0.02, "raw independent shifts should average near 0"
+
+# %% [markdown]
+# ```{admonition} Explanation of exercise 2
+# :class: dropdown
+# After centring, the ten shifts of every sample sum to zero, so the variance of their
+# sum is 0. That variance is 10 variances plus 90 covariances, and with equal variances
+# and equal pairwise correlations c it gives 10 + 90c = 0, so c = -1/9 = -0.111. Every pair
+# leans negative by construction, which is the first term 1/(|V|-1) of the centred floor.
+# ```
+#
+# ### Exercise 3: noise inflates nVAT
+#
+# The exact Spearman coupling of latent shifts with rho = 0.2 is
+# `validation.latent_expected_coupling(0.2)`. Compute its nVAT (the truth), then estimate
+# nVAT^2 from 40 independent draws of N = 200 samples each, and compare the mean excess
+# nVAT^2 - truth^2 with floor^2 = 9/199.
+
+# %% tags=["hide-cell"]
+# Solution to exercise 3.
+true_nvat_weak = metrics.nvat(validation.latent_expected_coupling(0.2))
+squares = [metrics.nvat(metrics.coupling_matrix(validation.latent_shifts(200, rho=0.2, seed=seed + draw))) ** 2
+           for draw in range(40)]
+excess = float(np.mean(squares)) - true_nvat_weak**2
+floor_squared = metrics.null_floor(10, 200) ** 2
+print(f"true nVAT {true_nvat_weak:.3f}; mean estimated nVAT {np.mean(np.sqrt(squares)):.3f}; "
+      f"excess nVAT^2 {excess:.4f} vs floor^2 {floor_squared:.4f}")
+assert 0.5 * floor_squared < excess < 1.5 * floor_squared, "the excess should be about floor^2"
+
+# %% [markdown]
+# ```{admonition} Explanation of exercise 3
+# :class: dropdown
+# Each estimated R_uw is the true value plus sampling noise of variance about 1/(N-1), and
+# the noise is independent of the truth. Squaring and summing over the 90 off-diagonal
+# entries adds about 90/(N-1), and dividing by |V| = 10 gives floor^2 = 9/(N-1). So a
+# small sample makes a weak coupling look stronger: subtract floor^2 from nVAT^2 for a
+# rough correction. For strong couplings the excess is smaller, because a correlation
+# near +1 or -1 varies less from sample to sample.
+# ```
+
 # %% tags=["hide-cell"]
 display(provenance_table(
     {name: globals()[name] for name in (
