@@ -34,6 +34,7 @@ class Case:
     bar: float
     note: str
     baseline_scale: float = 1.0
+    repeats: int | None = None  # timings per side when the case needs more than --repeats
 
 
 def likert_shifts(samples: int, columns: int, seed: int = 0) -> pd.DataFrame:
@@ -54,6 +55,7 @@ def kendall_case(columns: int = 56, bar: float = 10.0) -> Case:
         baseline=lambda: data.corr(method="kendall"),
         bar=bar,
         note="baseline: pandas DataFrame.corr(method='kendall')",
+        repeats=3,
     )
 
 
@@ -77,8 +79,34 @@ def resampling_case(columns: int, method: str, draws: int = DRAWS) -> Case:
     )
 
 
-def scoring_case(prompts: int = 64, batch_size: int = 32) -> Case:
-    """Batched log-prob Likert scoring against one prompt at a time, on the tiny Qwen3."""
+def steering_prompts(prompts: int, k: int = 4, seed: int = 0) -> list[str]:
+    """Action-endorsement prompts after one k-example steering prefix, as the steering chapter builds them.
+
+    k = 0 gives the same questions without a prefix.
+
+    Scenes and actions come from the built-in templated dataset, so the
+    prompts have the length of real steering prompts (about 620 tokens with
+    the tiny tokenizer for k = 4) and share their few-shot prefix.
+    """
+    from vatnb import dataset, steering
+
+    items = dataset.builtin_offline_set(countries=dataset.COUNTRIES[:2], topics=dataset.TOPICS[:3],
+                                        scenes_per_pair=2)
+    items = items.assign(split="train")
+    prefix = ""
+    if k > 0:
+        examples = steering.select_examples(items, "Benevolence", k, seed=seed)
+        prefix = steering.steering_prefix("Benevolence", "reinforce", examples)
+    rows = items.sample(prompts, random_state=seed)
+    return [steering.action_prompt(scene, action, prefix) for scene, action in zip(rows.scene, rows.action)]
+
+
+def scoring_cases(prompts: int = 96, batch_size: int = 32) -> list[Case]:
+    """Batched log-prob Likert scoring against one prompt at a time, on the tiny Qwen3.
+
+    A second case shows what reusing the shared steering prefix saves, both
+    sides batched.
+    """
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from vatnb.elicit.hf import likert_probabilities
@@ -88,18 +116,34 @@ def scoring_case(prompts: int = 64, batch_size: int = 32) -> Case:
     tokenizer = AutoTokenizer.from_pretrained(folder)
     model = AutoModelForCausalLM.from_pretrained(folder)
     model.eval()
-    texts = [
-        f"Scene {index}: a neighbour asks for help moving house on a busy day. "
-        "How strongly would you take the action of helping? Answer 1-5."
-        for index in range(prompts)
-    ]
-    return Case(
-        name=f"Likert log-prob scoring, {prompts} prompts, tiny Qwen3",
+    texts = steering_prompts(prompts)
+    batched = Case(
+        name=f"Likert log-prob scoring, {prompts} steering prompts, tiny Qwen3",
         fast=lambda: likert_probabilities(model, tokenizer, texts, batch_size=batch_size),
         baseline=lambda: likert_probabilities(model, tokenizer, texts, batch_size=1),
         bar=5.0,
-        note=f"fast: batches of {batch_size} with left padding; baseline: batch_size=1",
+        note=f"fast: batches of {batch_size}; baseline: batch_size=1; both reuse the shared prefix",
+        repeats=3,
     )
+    prefix = Case(
+        name=f"Shared-prefix reuse, {prompts} steering prompts, batches of {batch_size}",
+        fast=batched.fast,
+        baseline=lambda: likert_probabilities(model, tokenizer, texts, batch_size=batch_size,
+                                              reuse_shared_prefix=False),
+        bar=1.0,
+        note="baseline: the same batches scoring every prompt in full",
+        repeats=3,
+    )
+    short_texts = steering_prompts(prompts, k=0)
+    unsteered = Case(
+        name=f"Likert log-prob scoring, {prompts} unsteered prompts, tiny Qwen3",
+        fast=lambda: likert_probabilities(model, tokenizer, short_texts, batch_size=batch_size),
+        baseline=lambda: likert_probabilities(model, tokenizer, short_texts, batch_size=1),
+        bar=5.0,
+        note=f"the same questions without the prefix (about 140 tokens); batches of {batch_size} vs 1",
+        repeats=3,
+    )
+    return [batched, prefix, unsteered]
 
 
 def all_cases(include_scoring: bool = True) -> list[Case]:
@@ -108,5 +152,5 @@ def all_cases(include_scoring: bool = True) -> list[Case]:
     cases += [resampling_case(columns, method) for method in ("spearman", "kendall")
               for columns in (10, 56)]
     if include_scoring:
-        cases.append(scoring_case())
+        cases += scoring_cases()
     return cases

@@ -4,8 +4,10 @@ Usage (from the repository root)::
 
     .venv/bin/python benchmarks/report.py --output book/performance_table.md
 
-Each side is timed ``--repeats`` times in this one process and the best time is
-kept. The ratio is baseline time / fast time. For the resampling cases the
+Each side is timed ``--repeats`` times (``Case.repeats`` where a case sets
+it) in this one process, the two sides in turns, and the best time is kept.
+torch runs with ``--torch-threads`` threads (default 1, as the chapters run
+it on a shared machine). The ratio is baseline time / fast time. For the resampling cases the
 budget is the sum of the fast times of the four 200-draw cases, against 60 s.
 Peak memory is measured with tracemalloc (numpy reports its buffers to it)
 around one run of the largest case's fast path.
@@ -14,6 +16,7 @@ around one run of the largest case's fast path.
 from __future__ import annotations
 
 import argparse
+import datetime
 import gc
 import os
 import platform
@@ -39,6 +42,22 @@ def best_time(function, repeats: int) -> float:
     return min(times)
 
 
+def paired_times(case, repeats: int) -> tuple[float, float]:
+    """Return the best fast and baseline times of a case, the baseline scaled by ``baseline_scale``.
+
+    The two sides run in turns, so that both meet the same load when other
+    processes share the machine. A scaled baseline (a loop timed on a few
+    draws) runs once.
+    """
+    if case.baseline_scale > 1:
+        return best_time(case.fast, repeats), best_time(case.baseline, 1) * case.baseline_scale
+    fast, baseline = [], []
+    for _ in range(repeats):
+        fast.append(best_time(case.fast, 1))
+        baseline.append(best_time(case.baseline, 1))
+    return min(fast), min(baseline)
+
+
 def peak_memory_mb(function) -> float:
     gc.collect()
     tracemalloc.start()
@@ -48,14 +67,31 @@ def peak_memory_mb(function) -> float:
     return peak / 2**20
 
 
+def torch_threads() -> str:
+    """Describe torch's intra-op thread count, which the scoring cases use."""
+    try:
+        import torch
+    except ImportError:
+        return "torch not installed"
+    return f"torch threads {torch.get_num_threads()}"
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=2, help="timings per side; the best is kept")
     parser.add_argument("--output", type=Path, help="write the markdown table to this file too")
+    parser.add_argument("--torch-threads", type=int, default=1,
+                        help="torch intra-op threads for the scoring cases; 0 keeps the torch default")
     parser.add_argument("--no-scoring", action="store_true",
-                        help="skip the model-scoring case (needs torch and builds the tiny model)")
+                        help="skip the model-scoring cases (they need torch and build the tiny model)")
     arguments = parser.parse_args(argv)
 
+    if arguments.torch_threads > 0 and not arguments.no_scoring:
+        import torch
+
+        torch.set_num_threads(arguments.torch_threads)
+    started = datetime.datetime.now().astimezone()
+    load_at_start = os.getloadavg()[0]
     cases = all_cases(include_scoring=not arguments.no_scoring)
     lines = [
         "| case | fast (s) | alternative (s) | ratio | bar | passes | alternative |",
@@ -64,9 +100,7 @@ def main(argv=None) -> int:
     failures = 0
     resampling_total = 0.0
     for case in cases:
-        fast = best_time(case.fast, arguments.repeats)
-        baseline = best_time(case.baseline, 1 if case.baseline_scale > 1 else arguments.repeats)
-        baseline *= case.baseline_scale
+        fast, baseline = paired_times(case, case.repeats or arguments.repeats)
         ratio = baseline / fast
         passes = ratio >= case.bar
         failures += not passes
@@ -84,9 +118,11 @@ def main(argv=None) -> int:
         f"Resampling budget: the four 200-draw cases took {resampling_total:.1f} s in total "
         f"(budget {RESAMPLING_BUDGET_S:.0f} s): {'within' if within else 'OVER'}.",
         f"Peak traced memory of the largest case ({largest.name}, fast path): {peak:.0f} MB.",
-        f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+        f"Run {started:%Y-%m-%d %H:%M %Z}. Machine: {platform.machine()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}, "
         f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}, "
-        f"load average {os.getloadavg()[0]:.1f} at the end.",
+        f"{torch_threads()}, 1-minute load average {load_at_start:.1f} at the start and "
+        f"{os.getloadavg()[0]:.1f} at the end.",
     ]
     text = "\n".join(lines + footer) + "\n"
     print("\n".join(footer))

@@ -17,13 +17,13 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from cases import kendall_case, resampling_case, scoring_case  # noqa: E402
+from cases import kendall_case, resampling_case, scoring_cases  # noqa: E402
 
 CASES = {
     "kendall-56": lambda: kendall_case(56),
     "resampling-spearman-56": lambda: resampling_case(56, "spearman"),
     "resampling-kendall-56": lambda: resampling_case(56, "kendall"),
-    "scoring": scoring_case,
+    "scoring": lambda: scoring_cases()[0],
 }
 
 
