@@ -300,9 +300,9 @@ display(paper_table_12)
 #   distance to the noise floor: the planted coupling is strong.
 # - The simulator plants the same coupling kernel around the whole circle, so every value
 #   has about the same VAT there. Rankings of nearly equal VAT values are mostly noise,
-#   which is why the simulated 56D vs 10D agreement and the beta-sweep ranking
-#   correlations are low and scatter widely: they measure the spread of chance
-#   rankings, not a failure of VAT.
+#   which is why the simulated 56D vs 10D agreement (and, with
+#   `beta_source="simulated"`, the beta-sweep ranking correlations) is low and scatters
+#   widely. It measures the spread of chance rankings, not a failure of VAT.
 # - On the real ratings (when present) the same checks run on model swaps and framing
 #   changes, not on alignment runs. They show whether the *measurement* is stable on real,
 #   messy Likert ratings, not whether alignment has a tax. The ranking agreement between
