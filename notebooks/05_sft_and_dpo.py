@@ -36,17 +36,17 @@ profile: str = "tiny"  # "tiny" (local tiny Qwen3, CPU), "small" (Qwen/Qwen3-0.6
 methods: str = "sft,dpo"  # comma-separated training methods
 target_value: str = "Power"  # Schwartz value to steer (paper, Figure 3 and Table 3: Power)
 direction: str = "suppress"  # "reinforce" or "suppress" (paper, Table 3: suppress)
-max_steps: int = 0  # optimizer steps per run; 0 = the profile's choice (tiny: 24; small and paper: 6 epochs)
-checkpoint_steps: str = ""  # comma-separated steps to save; empty = the profile's schedule (paper: 6 evenly spaced)
+max_steps: int = 0  # optimizer steps per run; 0 means the profile's choice (tiny: 24; small and paper: 6 epochs)
+checkpoint_steps: str = ""  # comma-separated steps to save; empty means the profile's schedule (paper: 6 evenly spaced)
 beta: float = 0.1  # DPO preference parameter (paper, section 5: 0.1)
 seed: int = 0  # seed of the split, the test draw, LoRA initialisation, data order and rating rounding
 scenes_per_pair: int = 1  # templated scenes per (country, topic); 30% of scenes are test scenes
-test_scenes: int = 16  # test scenes scored per checkpoint (0 = all)
-micro_values_per_value: int = 1  # test actions: this many micro-values per value and scene, both polarities (0 = all)
+test_scenes: int = 16  # test scenes scored per checkpoint (0 for all)
+micro_values_per_value: int = 1  # test actions: this many micro-values per value and scene, both polarities (0 for all)
 rating_rule: str = "auto"  # "argmax", "stochastic-rounding", or "auto" (stochastic rounding for tiny, argmax otherwise)
 batch_size: int = 16  # prompts per forward pass when scoring checkpoints
-torch_threads: int = 1  # CPU threads for torch (0 = torch's default); 1 is fastest on a shared 2-core machine
-run_dir: str = ""  # folder for checkpoints and the judgment cache (empty = $VATNB_CACHE_DIR/runs/...)
+torch_threads: int = 1  # CPU threads for torch (0 means torch's default); 1 is fastest on a shared 2-core machine
+run_dir: str = ""  # folder for checkpoints and the judgment cache (empty means $VATNB_CACHE_DIR/runs/...)
 
 # %%
 import dataclasses
