@@ -32,23 +32,24 @@
 # %% tags=["parameters"]
 backend: str = "simulated"  # "simulated" (offline, planted truth), "hf", "openai" or "replay"
 model: str = ""  # hf: folder or hub id; openai: model name; replay: records file
-base_url: str = ""  # openai: API root such as http://127.0.0.1:8000/v1 (empty = client default)
+base_url: str = ""  # openai: API root such as http://127.0.0.1:8000/v1; empty means the client default
 api_key_variable: str = "OPENAI_API_KEY"  # openai: NAME of the environment variable with the key
 targets: str = "Security:reinforce,Power:suppress,Stimulation:suppress,Hedonism:suppress,Benevolence:reinforce,Universalism:reinforce"  # VALUE:DIRECTION pairs (paper, section 5 and Table 10)
 shots: str = "2,4,8"  # shot counts k of the steering prefix (paper: 2, 4, 8)
 protocol: str = "action-endorsement"  # "action-endorsement" (1-5) or "value-survey" (1-4, descending)
 scenes_per_pair: int = 4  # templated scenes per (country, topic); 30% of scenes are test scenes
-max_test_scenes: int = 0  # cap on test scenes (0 = all)
+max_test_scenes: int = 0  # cap on test scenes; 0 means all
 micro_values_per_value: int = 2  # test actions: this many micro-values per value, both polarities
 seed: int = 0  # seed of the split, the example draws, the simulator and the resampling
 n_resamples: int = 50  # 80% scene draws for the std of nVAT (paper: bootstrap, appendix E)
 batch_size: int = 8  # hf: prompts per forward pass
 concurrency: int = 4  # openai: parallel requests
-cache_dir: str = ""  # judgment cache folder (empty = $VATNB_CACHE_DIR or ~/.cache/vatnb)
+requests_per_second: float = 5.0  # openai: most requests started per second
+cache_dir: str = ""  # judgment cache folder; empty means $VATNB_CACHE_DIR or ~/.cache/vatnb
 paper_model: str = "Qwen"  # model whose paper numbers stand beside ours: DeepSeek, GPT, Gemini, Qwen
 sim_rho: float = 0.5  # simulated: planted circumplex coupling strength in [0, 1]
 sim_sigma_m: float = 0.0  # simulated: common-mode shift shared by all values of a sample
-sim_gain_overrides: str = "Power:0.15,Stimulation:-0.3"  # simulated: VALUE:g_max, negative = backfire
+sim_gain_overrides: str = "Power:0.15,Stimulation:-0.3"  # simulated: VALUE:g_max pairs; a negative g_max backfires
 
 # %%
 import logging
@@ -72,13 +73,31 @@ pd.set_option("display.precision", 3)
 parameters = {name: globals()[name] for name in (
     "backend", "model", "base_url", "api_key_variable", "targets", "shots", "protocol",
     "scenes_per_pair", "max_test_scenes", "micro_values_per_value", "seed", "n_resamples",
-    "batch_size", "concurrency", "cache_dir", "paper_model", "sim_rho", "sim_sigma_m",
+    "batch_size", "concurrency", "requests_per_second", "cache_dir", "paper_model", "sim_rho", "sim_sigma_m",
     "sim_gain_overrides")}
 elicit.reject_secret_parameters(parameters)
 if backend not in elicit.BACKENDS:
     raise ValueError(f"backend must be one of {elicit.BACKENDS}, got {backend!r}")
 target_pairs = steering.parse_targets(targets)
-shot_counts = [int(k) for k in shots.split(",") if k.strip()]
+try:
+    shot_counts = [int(k) for k in shots.split(",") if k.strip()]
+except ValueError:
+    raise ValueError(f"shots must be comma-separated whole numbers such as 2,4,8, got {shots!r}") from None
+if not shot_counts or min(shot_counts) < 1:
+    raise ValueError(f"shots must list at least one shot count of 1 or more, such as 2,4,8, got {shots!r}")
+if micro_values_per_value < 1:
+    raise ValueError(f"micro_values_per_value must be 1 or more, got {micro_values_per_value}")
+if scenes_per_pair < 1:
+    raise ValueError(f"scenes_per_pair must be 1 or more, got {scenes_per_pair}")
+if max_test_scenes < 0:
+    raise ValueError(f"max_test_scenes must be 0 (all) or a positive cap, got {max_test_scenes}")
+if n_resamples < 1:
+    raise ValueError(f"n_resamples must be 1 or more, got {n_resamples}")
+if requests_per_second <= 0:
+    raise ValueError(f"requests_per_second must be positive, got {requests_per_second}")
+paper_models = ("DeepSeek", "GPT", "Gemini", "Qwen")
+if paper_model not in paper_models:
+    raise ValueError(f"paper_model must be one of {', '.join(paper_models)}, got {paper_model!r}")
 
 # %% [markdown]
 # ## 1. Scenes, split and test items
@@ -137,7 +156,7 @@ elif backend == "hf":
     source = f"model {model} read by next-token probabilities, templated scenes"
 elif backend == "openai":
     judge = elicit.OpenAIBackend(model, base_url=base_url or None, key_variable=api_key_variable,
-                                 concurrency=concurrency)
+                                 concurrency=concurrency, rate=requests_per_second)
     source = f"model {model} via an OpenAI-compatible API, templated scenes"
 else:
     judge = elicit.ReplayBackend(model)
@@ -208,6 +227,7 @@ for axis, name in zip(axes.flat, largest.values()):
     plots_steering.circumplex_projection(cells[name]["vat"], name, source, axis=axis)
 for axis in list(axes.flat)[len(largest):]:
     axis.axis("off")
+figure.text(0.01, 0.005, f"Source: {source}", fontsize=7, color="0.35")
 plt.show()
 
 # %% [markdown]
