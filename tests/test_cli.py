@@ -109,3 +109,35 @@ def test_figures_kept_under_agg_backend(tmp_path, monkeypatch):
     outputs = [o for cell in nbformat.read(output, 4).cells for o in cell.get("outputs", [])]
     assert any("image/png" in o.get("data", {}) for o in outputs)
     assert __import__("os").environ["MPLBACKEND"] == "Agg"
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("pre", "SK-TEST1234abcd"),
+        ("judge_models", "judge-a,sk-test-SECRET123"),
+        ("base_url", "http://127.0.0.1:8000/v1?api_key=abc123"),
+        ("base_url", "http://user:hunter2@127.0.0.1:8000/v1"),
+    ],
+)
+def test_hidden_keys_rejected(name, value):
+    from vatnb.credentials import looks_like_secret
+
+    assert looks_like_secret(name, value)
+
+
+def test_plain_values_not_secret():
+    from vatnb.credentials import looks_like_secret
+
+    assert not looks_like_secret("base_url", "http://127.0.0.1:8000/v1")
+    assert not looks_like_secret("api_key_variable", "OPENAI_API_KEY")
+    assert not looks_like_secret("targets", "Power:suppress,Security:reinforce")
+    assert not looks_like_secret("model", "gpt-4o-mini")
+
+
+def test_redact_keys_in_messages():
+    from vatnb.credentials import redact
+
+    message = "AuthenticationError: Incorrect API key provided: Bearer sk-test-SECRET123"
+    assert "SECRET123" not in redact(message)
+    assert redact(message).endswith("Bearer <redacted>")

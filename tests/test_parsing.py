@@ -94,3 +94,22 @@ def test_single_rating_unread(text, reason):
     answer = parse_single_rating(text)
     assert answer.rating is None
     assert answer.reasons == {reason: 1}
+
+
+@pytest.mark.parametrize(
+    "text, reason",
+    [('{"rating": NaN}', "unreadable_value"), ('{"rating": 1e400}', "unreadable_value"),
+     ('{"rating": Infinity}', "unreadable_value"), ("1-2", "ambiguous"),
+     ("4 to 5", "ambiguous"), ("1e1", "unreadable_value")],
+)
+def test_non_finite_and_ranges_unread(text, reason):
+    answer = parse_single_rating(text)
+    assert answer.rating is None
+    assert answer.reasons == {reason: 1}
+
+
+def test_survey_non_finite_and_range_items():
+    answer = parse_survey_answer('{"Wealth": NaN, "Clean": "1-4", "Honest": "4 - strongly disagree"}')
+    assert answer.ratings == {"Honest": 4}
+    assert answer.reasons["unreadable_value"] == 1
+    assert answer.reasons["ambiguous"] == 1

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from vatnb.credentials import looks_like_secret
+from vatnb.credentials import looks_like_secret, redact
 
 log = logging.getLogger(__name__)
 
@@ -186,6 +186,12 @@ def coerce_parameters(source: Path, pairs: list[tuple[str, str]]) -> dict:
                 "(for example OPENAI_API_KEY) and pass only the variable's name."
             )
         values[name] = _coerce(known[name], raw)
+        if looks_like_secret(name, values[name]):
+            raise ParameterError(
+                f"parameter {name!r} contains something that looks like an API key; papermill "
+                "would write it into the executed notebook. Put the key in an environment "
+                "variable instead (for example OPENAI_API_KEY) and pass only the variable's name."
+            )
     return values
 
 
@@ -211,6 +217,9 @@ def execute_chapter(
     # A non-interactive MPLBACKEND (such as Agg, common in CI) would stop the
     # kernel from using the inline backend, and every figure would be lost.
     saved_backend = os.environ.pop("MPLBACKEND", None)
+    # Progress bars are noise in a static page; the kernel inherits this setting.
+    saved_tqdm = os.environ.get("TQDM_DISABLE")
+    os.environ["TQDM_DISABLE"] = "1"
     try:
         papermill.execute_notebook(
             notebook,
@@ -223,10 +232,15 @@ def execute_chapter(
             log_output=False,
         )
     except PapermillExecutionError as error:
-        raise ChapterFailed(source.stem, error.exec_count, f"{error.ename}: {error.evalue}") from None
+        message = redact(f"{error.ename}: {error.evalue}")
+        raise ChapterFailed(source.stem, error.exec_count, message) from None
     finally:
         if saved_backend is not None:
             os.environ["MPLBACKEND"] = saved_backend
+        if saved_tqdm is None:
+            os.environ.pop("TQDM_DISABLE", None)
+        else:
+            os.environ["TQDM_DISABLE"] = saved_tqdm
     from vatnb.rerun import add_rerun_box  # imported here: rerun imports this module
 
     add_rerun_box(output, source)

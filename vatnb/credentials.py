@@ -3,11 +3,27 @@
 from __future__ import annotations
 
 import re
+import urllib.parse
 
 DEFAULT_KEY_VARIABLE = "OPENAI_API_KEY"
 SECRET_NAME = re.compile(r"(api_?key|token|secret|password)", re.IGNORECASE)
-SECRET_VALUE = re.compile(r"^(sk-|sk_|hf_|gsk_|ghp_|xai-|AIza)[A-Za-z0-9_\-]{8,}$")
+# Provider key shapes (OpenAI, Hugging Face, Groq, GitHub, xAI, Google), matched anywhere.
+SECRET_VALUE = re.compile(
+    r"(?<![A-Za-z0-9])(sk-|sk_|hf_|gsk_|ghp_|xai-|AIza)[A-Za-z0-9_\-]{12,}", re.IGNORECASE
+)
 ENVIRONMENT_VARIABLE_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
+REDACTED = "<redacted>"
+
+
+def _contains_key(value: str) -> bool:
+    """Return True when a string carries a key: as a whole, in a list item or in a URL."""
+    if SECRET_VALUE.search(value):
+        return True
+    parts = urllib.parse.urlsplit(value.strip())
+    if parts.password:
+        return True
+    query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+    return any(SECRET_NAME.search(name) and item for name, item in query)
 
 
 def looks_like_secret(name: str, value: object) -> bool:
@@ -15,12 +31,23 @@ def looks_like_secret(name: str, value: object) -> bool:
 
     That is the case when the name mentions a key, token, secret or password
     and the value is a non-empty string that is not an environment variable
-    name, or when the value looks like a provider key (``sk-...``, ``hf_...``).
+    name, or when the value, one of its comma-separated items, or a URL in it
+    contains something shaped like a provider key (``sk-...``, ``hf_...``), a
+    password or a key-named query parameter.
     """
-    if not isinstance(value, str) or not value:
+    if isinstance(value, (list, tuple)):
+        return any(looks_like_secret(name, item) for item in value)
+    if not isinstance(value, str) or not value.strip():
         return False
-    names_secret = bool(SECRET_NAME.search(name)) and not ENVIRONMENT_VARIABLE_NAME.fullmatch(value)
-    return names_secret or bool(SECRET_VALUE.match(value.strip()))
+    names_secret = bool(SECRET_NAME.search(name)) and not ENVIRONMENT_VARIABLE_NAME.fullmatch(
+        value.strip()
+    )
+    return names_secret or _contains_key(value)
+
+
+def redact(text: str) -> str:
+    """Replace everything shaped like a provider key in ``text`` with ``<redacted>``."""
+    return SECRET_VALUE.sub(REDACTED, text)
 
 
 def reject_secret_parameters(parameters: dict) -> None:

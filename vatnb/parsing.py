@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import ast
 import json
+import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -51,7 +52,10 @@ _REFUSAL = re.compile(
 )
 _FENCE = re.compile(r"```[a-zA-Z]*\s*(\{.*?\})\s*```", re.DOTALL)
 _COMPLETE_PAIR = re.compile(r'"([^"\n]+)"\s*:\s*"([^"\n]*)"\s*[,\n]')
-_LEADING_NUMBER = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(?:[:.)\-]|$)")
+# A number at the start, followed by a label separator or nothing ("2", "2: agree", "2.").
+_LEADING_NUMBER = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(?:[:.)]|-\s*\D|$)")
+# Two numbers joined by a dash or "to" ("1-2", "4 to 5") name a range, not one rating.
+_RANGE = re.compile(r"^\s*\d+(?:\.\d+)?\s*(?:-|–|to)\s*\d", re.IGNORECASE)
 
 
 @dataclass
@@ -116,11 +120,15 @@ def read_rating_value(value: object, points: int, labels: dict[str, int] | None 
         return None, "unreadable_value"
     if isinstance(value, (int, float)):
         number = float(value)
+        if not math.isfinite(number):
+            return None, "unreadable_value"
     elif isinstance(value, str):
         text = value.strip().strip("*").strip()
         folded = text.casefold()
         if folded in NOT_APPLICABLE:
             return None, "not_applicable"
+        if _RANGE.match(text):
+            return None, "ambiguous"
         match = _LEADING_NUMBER.match(text)
         if match:
             number = float(match.group(1))
@@ -228,6 +236,8 @@ def parse_single_rating(
     rating, reason = read_rating_value(text, points, labels)
     if rating is not None or reason == "out_of_range":
         return _single(rating, reason)
+    if re.search(r"\d[eE][+-]?\d", text):
+        return _single(None, "unreadable_value")  # scientific notation is no Likert answer
     numbers = {int(n) for n in re.findall(r"(?<![\d.])(\d+)(?!\d|\.\d)", text)}
     in_range = {n for n in numbers if 1 <= n <= points}
     if len(in_range) == 1:
