@@ -68,6 +68,14 @@ country_list = [item.strip() for item in countries.split(",") if item.strip()]
 topic_list = [item.strip() for item in topics.split(",") if item.strip()]
 micro_value_list = [item.strip() for item in micro_values.split(",") if item.strip()]
 judge_list = [item.strip() for item in judge_models.split(",") if item.strip()]
+for name, items in (("countries", country_list), ("topics", topic_list),
+                    ("micro_values", micro_value_list), ("judge_models", judge_list)):
+    if not items:
+        raise ValueError(f"{name} must name at least one comma-separated entry, got {globals()[name]!r}")
+if scenes_per_pair < 1:
+    raise ValueError(f"scenes_per_pair must be 1 or more, got {scenes_per_pair}")
+if not 0 < test_fraction < 1:
+    raise ValueError(f"test_fraction must lie strictly between 0 and 1 (paper: 0.3), got {test_fraction}")
 cache = ResponseCache(cache_dir or data.cache_dir().parent / "generations")
 
 try:
