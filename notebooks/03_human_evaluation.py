@@ -62,6 +62,19 @@ from vatnb.provenance import provenance_table
 
 logging.basicConfig(level=logging.WARNING)
 pd.set_option("display.precision", 3)
+if seed < 0:
+    raise ValueError(f"seed must be a non-negative integer, got {seed}")
+if n_items < 2:
+    raise ValueError(f"n_items must be 2 or more (the bootstrap resamples items), got {n_items}")
+if n_annotators < 2:
+    raise ValueError(f"n_annotators must be 2 or more, since agreement needs two raters per item, got {n_annotators}")
+if n_boot < 1:
+    raise ValueError(f"n_boot must be 1 or more bootstrap draws (default 300), got {n_boot}")
+if rater_noise < 0 or annotator_bias_sd < 0 or min(noise_levels, default=0.0) < 0:
+    raise ValueError("rater_noise, annotator_bias_sd and noise_levels are standard deviations and must be "
+                     f"non-negative, got {rater_noise}, {annotator_bias_sd} and {noise_levels}")
+if not noise_levels:
+    raise ValueError("noise_levels must list at least one rater noise value, such as [0.0, 0.8, 1.6]")
 paper_source = "paper (Chen and Shen, Value Alignment Tax), Table 1 and Table 8"
 simulation_source = (
     f"simulation (vatnb.humaneval.simulate_study, seed {seed}, {n_items} items, "
