@@ -26,7 +26,7 @@
 # | you need | |
 # |---|---|
 # | concepts | Likert scales, rank correlation |
-# | compute | CPU, about 30 seconds |
+# | compute | CPU, about 30 seconds (about 2 minutes with `level="micro_value"`) |
 # | data | the ValueActionLens ratings (downloaded and SHA-256 checked, or `VATNB_DATA_DIR`) |
 # | API key | none |
 
@@ -44,6 +44,7 @@ seed: int = 0  # seed of the permutation null
 import logging
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
@@ -52,8 +53,24 @@ from vatnb.provenance import provenance_table
 
 logging.basicConfig(level=logging.WARNING)
 pd.set_option("display.precision", 4)
-pre_model, _ = ratings.parse_condition(pre)
-post_model, _ = ratings.parse_condition(post)
+# Check every parameter before any data is read.
+pre_model, pre_variant = ratings.parse_condition(pre)
+post_model, post_variant = ratings.parse_condition(post)
+if pre == post:
+    raise ValueError(f"pre and post are the same condition {pre!r}; every shift would be 0")
+if sample_unit not in ratings.SAMPLE_UNITS:
+    raise ValueError(f"sample_unit must be one of {list(ratings.SAMPLE_UNITS)}, got {sample_unit!r}")
+if sample_unit == "context_prompt" and pre_variant != post_variant:
+    raise ValueError(
+        f"pre {pre!r} and post {post!r} use different prompt variants, so no sample pairs up "
+        "under sample_unit 'context_prompt'; rerun with -p sample_unit context"
+    )
+if level not in ("value", "micro_value"):
+    raise ValueError(f"level must be 'value' or 'micro_value', got {level!r}")
+if method not in metrics.CORRELATION_METHODS:
+    raise ValueError(f"method must be one of {metrics.CORRELATION_METHODS}, got {method!r}")
+if n_permutations < 0:
+    raise ValueError(f"n_permutations must be 0 (no permutation null) or more, got {n_permutations}")
 data_keys = sorted({f"ratings/{pre_model}", f"ratings/{post_model}"})
 source = "real data, ValueActionLens ratings ({}) at {}@{}".format(
     ", ".join(data.FILES[key].local_path for key in data_keys), data.REPOSITORY, data.COMMIT[:12]
@@ -141,7 +158,7 @@ print(
     f"N = {summary.n_samples}, nVAT = {summary.nvat:.4f}, Gini = {summary.gini:.4f}, "
     f"null floor = {summary.null_floor:.4f}, permutation p = {summary.p_value:.4f}"
 )
-if n_permutations > 0:
+if n_permutations > 0 and np.isfinite(summary.null_draws).any():
     figure = plots.null_histogram(
         summary.null_draws, summary.nvat, summary.null_floor,
         f"Permutation null of nVAT ({n_permutations} draws, seed {seed})", source,
@@ -155,11 +172,15 @@ if n_permutations > 0:
 ratio = summary.nvat / summary.null_floor
 top = summary.vat.sort_values(ascending=False).index[:3].tolist()
 positive_share = float((metrics.off_diagonal(summary.coupling) > 0).mean())
+if n_permutations == 0:
+    verdict = ("no permutation null was drawn (n_permutations = 0), so read the ratio to the "
+               "floor alone: well above 1 suggests coupling, near 1 suggests noise.")
+else:
+    verdict = (f"permutation p = {summary.p_value:.3f}: the shifts of different values are "
+               f"{'clearly' if summary.p_value < 0.01 else 'not clearly'} coupled across samples.")
 display(Markdown(
     f"- nVAT is **{summary.nvat:.3f}**, {ratio:.1f} times the pure-noise floor "
-    f"{summary.null_floor:.3f} (permutation p = {summary.p_value:.3f}): the shifts of "
-    f"different values are {'clearly' if summary.p_value < 0.01 else 'not clearly'} "
-    "coupled across samples.\n"
+    f"{summary.null_floor:.3f}; {verdict}\n"
     f"- {positive_share:.0%} of the off-diagonal couplings are positive. When almost all "
     "are, much of the coupling is a common mode: the new condition agrees more (or less) "
     "with every value in the same samples. The validation chapter separates the two with "
