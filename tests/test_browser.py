@@ -5,8 +5,8 @@ Debian's `chromium`, so CI runs them. The built-book test runs after
 tests/test_book.py has built the book (pytest runs files in name order).
 """
 
-import os
 import base64
+import os
 from pathlib import Path
 
 import pytest

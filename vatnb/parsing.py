@@ -14,7 +14,8 @@ Status of a parsed answer:
   ``refusal``, ``no_json``, ``invalid_json``, ``no_readable_items``).
 
 Reasons for single items: ``unknown_name``, ``out_of_range``,
-``not_applicable``, ``unreadable_value``, ``conflicting_duplicate`` and
+``not_applicable``, ``unreadable_value`` (including NaN and infinity),
+``ambiguous`` (a range such as "1-2"), ``conflicting_duplicate`` and
 ``missing_item`` (an expected micro-value the answer did not mention). An
 answer cut off before its closing brace is read up to its last complete
 ``"key": "value"`` pair and carries the reason ``truncated``.
