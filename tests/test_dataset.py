@@ -199,3 +199,144 @@ def test_hf_loader_unmappable_lists_columns(tmp_path):
     datasets.Dataset.from_dict({"foo": [1], "bar": [2]}).save_to_disk(str(folder))
     with pytest.raises(ValueError, match=r"Columns found: \['foo', 'bar'\]"):
         load_hf_dataset(str(folder))
+
+
+HEADER = "country,topic,micro_value,polarity,action\n"
+
+
+def write_csv(tmp_path, text, name="mine.csv"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_load_table_needs_scene_columns(tmp_path):
+    path = write_csv(tmp_path, "micro_value,polarity,action\nWealth,express,I save.\n")
+    with pytest.raises(ValueError) as error:
+        load_table(path)
+    message = str(error.value)
+    assert "mine.csv" in message
+    assert "['micro_value', 'polarity', 'action']" in message
+    assert "'scene_id', or both 'country' and 'topic'" in message
+
+
+def test_load_table_country_without_topic_rejected(tmp_path):
+    path = write_csv(tmp_path, "country,micro_value,polarity,action\nIndia,Wealth,express,I save.\n")
+    with pytest.raises(ValueError, match=r"matched only \['country'\]"):
+        load_table(path)
+
+
+def test_load_table_scene_id_alone_suffices(tmp_path):
+    path = write_csv(tmp_path, "scene_id,micro_value,polarity,action\n7,Wealth,express,I save.\n")
+    records = load_table(path)
+    assert records["scene_id"].tolist() == ["7"]
+    assert records["country"].isna().all()
+
+
+def test_load_table_warns_unknown_country(tmp_path):
+    path = write_csv(tmp_path, HEADER + "Atlantis,Work,Wealth,express,I save.\nIndia,Work,Wealth,suppress,I give.\n")
+    with pytest.warns(UserWarning, match=r"\['Atlantis'\]"):
+        records = load_table(path)
+    assert records["country"].tolist() == ["Atlantis", "India"]
+
+
+def test_load_table_design_countries_no_warning(tmp_path):
+    import warnings
+
+    path = write_csv(tmp_path, HEADER + "India,Work,Wealth,express,I save.\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(load_table(path)) == 1
+
+
+@pytest.mark.parametrize("column", ["schwartz_value", "value"])
+def test_load_table_rejects_wrong_parent_value(tmp_path, column):
+    text = (
+        f"country,topic,micro_value,{column},polarity,action\n"
+        "India,Work,Wealth,Power,express,I save.\n"
+        "India,Work,Wealth,Benevolence,express,I give.\n"
+        "India,Work,Humble,Tradition,express,I bow.\n"
+        "India,Work,Humble,Power,suppress,I boast.\n"
+    )
+    path = write_csv(tmp_path, text)
+    with pytest.raises(ValueError) as error:
+        load_table(path)
+    message = str(error.value)
+    assert "mine.csv, row 3" in message
+    assert "'Benevolence'" in message
+    assert "'Power'" in message
+    assert "rows 3, 5" in message
+
+
+def test_load_table_keeps_matching_parent_value(tmp_path):
+    text = (
+        "country,topic,micro_value,schwartz_value,polarity,action\n"
+        "India,Work,Wealth,power,express,I save.\n"
+        "India,Work,Humble,,suppress,I boast.\n"
+    )
+    records = load_table(write_csv(tmp_path, text))
+    assert records["value"].tolist() == ["Power", "Tradition"]
+
+
+def test_load_table_unknown_parent_value_names_row(tmp_path):
+    text = "country,topic,micro_value,schwartz_value,polarity,action\nIndia,Work,Wealth,Greed,express,I.\n"
+    with pytest.raises(UnknownValueError, match="mine.csv, row 2.*'Greed'"):
+        load_table(write_csv(tmp_path, text))
+
+
+def test_load_table_unknown_micro_value_names_row(tmp_path):
+    text = HEADER + "India,Work,Wealth,express,I save.\nIndia,Work,Telepathy,express,I read minds.\n"
+    with pytest.raises(UnknownValueError, match="mine.csv, row 3, column 'micro_value'.*'Telepathy'"):
+        load_table(write_csv(tmp_path, text))
+
+
+def test_load_table_unknown_polarity_names_row(tmp_path):
+    text = HEADER + "India,Work,Wealth,sideways,I save.\n"
+    with pytest.raises(ValueError, match="mine.csv, row 2, column 'polarity'.*'sideways'"):
+        load_table(write_csv(tmp_path, text))
+
+
+@pytest.mark.parametrize(
+    ("row", "column"),
+    [
+        ("India,Work,,express,I save.", "'micro_value'"),
+        ("India,Work,Wealth,,I save.", "'polarity'"),
+        ("India,Work,Wealth,express,", "'action'"),
+        (",Work,Wealth,express,I save.", "'country'"),
+        ("India,,Wealth,express,I save.", "'topic'"),
+    ],
+)
+def test_load_table_empty_cell_names_row(tmp_path, row, column):
+    text = HEADER + "Egypt,Work,Wealth,express,I save.\n" + row + "\n"
+    with pytest.raises(ValueError) as error:
+        load_table(write_csv(tmp_path, text))
+    message = str(error.value)
+    assert "mine.csv" in message
+    assert f"column {column}" in message
+    assert "row 3" in message
+
+
+def test_load_table_empty_file(tmp_path):
+    with pytest.raises(ValueError, match="mine.csv is empty"):
+        load_table(write_csv(tmp_path, ""))
+    with pytest.raises(ValueError, match="no data rows"):
+        load_table(write_csv(tmp_path, HEADER))
+
+
+def test_load_table_latin1_file(tmp_path):
+    path = tmp_path / "latin.csv"
+    path.write_bytes((HEADER + "Côte d'Ivoire,Work,Wealth,express,I save.\n").encode("latin-1"))
+    with pytest.raises(ValueError) as error:
+        load_table(path)
+    message = str(error.value)
+    assert "latin.csv" in message
+    assert "UTF-8" in message
+    assert "Parquet" in message
+
+
+def test_load_table_reads_byte_order_mark(tmp_path):
+    path = tmp_path / "bom.csv"
+    path.write_bytes((HEADER + "India,Work,Wealth,express,I save.\n").encode("utf-8-sig"))
+    records = load_table(path)
+    assert records["country"].tolist() == ["India"]
+    assert records["scene_id"].tolist() == ["India|Work"]

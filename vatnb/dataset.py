@@ -5,7 +5,7 @@ Every source of actions ends up as one pandas DataFrame with the columns in
 
 ============== ===============================================================
 ``scene_id``    scenario identifier; splits and resampling work on it
-``country``     one of the 12 countries (``COUNTRIES``)
+``country``     country; the design's 12 are ``COUNTRIES``, others load with a warning
 ``topic``       social topic, spelled as the source spells it
 ``scene``       scene text, or missing when the source has no scene text
 ``micro_value`` canonical micro-value name (``vatnb.taxonomy.MICRO_VALUES``)
@@ -37,6 +37,7 @@ Splits into train and test parts live in :mod:`vatnb.splits`
 from __future__ import annotations
 
 import logging
+import warnings
 import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -44,7 +45,13 @@ from pathlib import Path
 import pandas as pd
 
 from vatnb.action_json import ActionParseReport, parse_action_outputs
-from vatnb.taxonomy import MICRO_VALUES, canonical_micro_value, value_of
+from vatnb.taxonomy import (
+    MICRO_VALUES,
+    UnknownValueError,
+    canonical_micro_value,
+    canonical_value,
+    value_of,
+)
 
 log = logging.getLogger(__name__)
 
@@ -119,12 +126,18 @@ COLUMN_CANDIDATES: dict[str, tuple[str, ...]] = {
     "topic": ("topic", "social_topic", "domain"),
     "scene": ("scene", "scenario", "scene_text", "context", "situation"),
     "micro_value": ("micro_value", "sub_value", "subvalue", "fine_value", "value"),
-    "value": ("schwartz_value", "value_type", "high_level_value"),
+    # "value" comes last: it is also a micro-value candidate and goes to
+    # micro_value when the table has no micro-value column of its own.
+    "value": ("schwartz_value", "value_type", "high_level_value", "value"),
     "polarity": ("polarity", "direction", "stance"),
     "action": ("action", "action_text", "human_action", "generated_action", "response"),
     "split": ("split",),
 }
 REQUIRED_FOREIGN_COLUMNS: tuple[str, ...] = ("micro_value", "polarity", "action")
+# A foreign table must identify each row's scene by one of these column sets.
+SCENE_KEY_COLUMNS: tuple[tuple[str, ...], ...] = (("scene_id",), ("country", "topic"))
+# Rows listed in an error message before the rest are only counted.
+_ROWS_SHOWN = 3
 
 
 def sign_of(polarity: str) -> int:
@@ -157,22 +170,36 @@ def empty_records() -> pd.DataFrame:
     return pd.DataFrame({column: pd.Series(dtype="object") for column in SCHEMA_COLUMNS})
 
 
-def validate_records(records: pd.DataFrame) -> pd.DataFrame:
+def validate_records(
+    records: pd.DataFrame, *, source: str = "records", first_row: int = 0
+) -> pd.DataFrame:
     """Check a table against the schema and return a normalized copy.
 
     Canonicalizes micro-value names and polarity spellings, derives ``value``
     from the micro-value, adds missing optional columns (``scene``, ``split``,
     ``provenance``) as missing values, and orders the columns as
-    :data:`SCHEMA_COLUMNS`. Extra columns are kept after the schema's.
+    :data:`SCHEMA_COLUMNS`. Extra columns are kept after the schema's. A
+    ``value`` column that is already present must agree with the derived one
+    wherever it is filled in.
+
+    Parameters
+    ----------
+    records
+        The table to check.
+    source, first_row
+        Name of the table and the row number of its first row, used in error
+        messages (a CSV file with a header row passes ``first_row=2``).
 
     Raises
     ------
     TypeError
         If ``records`` is not a DataFrame.
     ValueError
-        If a required column is absent, or a polarity is unknown.
+        If a required column is absent, a polarity or Schwartz value is
+        unknown, or a given Schwartz value is not the parent of the row's
+        micro-value. The message names the rows.
     vatnb.taxonomy.UnknownValueError
-        If a micro-value name matches no known spelling.
+        If a micro-value name matches no known spelling; the message names the rows.
     """
     if not isinstance(records, pd.DataFrame):
         raise TypeError(f"records must be a pandas DataFrame, got {type(records).__name__}")
@@ -183,9 +210,14 @@ def validate_records(records: pd.DataFrame) -> pd.DataFrame:
             f"records lack the columns {missing}; columns found: {list(records.columns)}"
         )
     table = records.copy()
-    table["micro_value"] = [canonical_micro_value(name) for name in table["micro_value"]]
-    table["value"] = [value_of(name) for name in table["micro_value"]]
-    table["polarity"] = [canonical_polarity(name) for name in table["polarity"]]
+    table["micro_value"] = _canonical_cells(
+        table["micro_value"], canonical_micro_value, source, first_row
+    )
+    derived_values = [value_of(name) for name in table["micro_value"]]
+    if "value" in table.columns:
+        _check_parent_values(table, derived_values, source, first_row)
+    table["value"] = derived_values
+    table["polarity"] = _canonical_cells(table["polarity"], canonical_polarity, source, first_row)
     for column in ("scene", "split", "provenance"):
         if column not in table.columns:
             table[column] = None
@@ -194,23 +226,86 @@ def validate_records(records: pd.DataFrame) -> pd.DataFrame:
     return table[list(SCHEMA_COLUMNS) + extra].reset_index(drop=True)
 
 
+def _row_list(positions: Sequence[int], first_row: int) -> str:
+    """Name the first rows of ``positions`` ("row 4", "rows 4, 7 and 2 more") for messages."""
+    shown = ", ".join(str(position + first_row) for position in positions[:_ROWS_SHOWN])
+    rest = len(positions) - _ROWS_SHOWN
+    noun = "row" if len(positions) == 1 else "rows"
+    return f"{noun} {shown} and {rest} more" if rest > 0 else f"{noun} {shown}"
+
+
+def _canonical_cells(cells: pd.Series, canonicalize, source: str, first_row: int) -> list[str]:
+    """Apply ``canonicalize`` to every cell; re-raise its first error with the rows that fail.
+
+    The error keeps its type (``UnknownValueError`` or ``ValueError``) so that
+    callers catching it still do.
+    """
+    canonical, failures = [], []
+    for position, cell in enumerate(cells):
+        try:
+            canonical.append(canonicalize(cell))
+        except (KeyError, ValueError) as error:
+            failures.append((position, error))
+    if failures:
+        position, error = failures[0]
+        message = f"{source}, row {position + first_row}, column {cells.name!r}: {error}"
+        if len(failures) > 1:
+            rows = _row_list([failed for failed, _ in failures], first_row)
+            message += f" ({len(failures)} rows fail: {rows})"
+        raise type(error)(message) from None
+    return canonical
+
+
+def _check_parent_values(
+    table: pd.DataFrame, derived_values: list[str], source: str, first_row: int
+) -> None:
+    """Raise when a filled-in ``value`` cell is not the parent of the row's micro-value."""
+    given = table["value"]
+    filled = given.notna().to_numpy()
+    given_canonical = _canonical_cells(given[filled], canonical_value, source, first_row)
+    filled_positions = [position for position, is_filled in enumerate(filled) if is_filled]
+    conflicts = [
+        (position, stated)
+        for position, stated in zip(filled_positions, given_canonical)
+        if stated != derived_values[position]
+    ]
+    if conflicts:
+        position, stated = conflicts[0]
+        micro_value = table["micro_value"].iloc[position]
+        raise ValueError(
+            f"{source}, row {position + first_row}: the Schwartz-value column has {stated!r}, but "
+            f"micro-value {micro_value!r} belongs to {derived_values[position]!r} "
+            f"({len(conflicts)} row(s) disagree: {_row_list([p for p, _ in conflicts], first_row)}). "
+            "The value "
+            "is derived from the micro-value, so fix the micro-value or the value cell, "
+            "or drop the value column."
+        )
+
+
 def map_columns(
     table: pd.DataFrame,
     column_map: Mapping[str, str] | None = None,
     source: str = "table",
+    *,
+    first_row: int = 0,
 ) -> pd.DataFrame:
     """Rename a foreign table's columns to the schema's and fill what can be derived.
 
     Each schema column takes the column named in ``column_map`` (schema name
     to source name) or else the first match from :data:`COLUMN_CANDIDATES`
     (case-insensitive). A missing ``scene_id`` is built from country, topic
-    and, when present, the scene text, so that rows of one scene share it.
+    and, when present, the scene text, so that rows of one scene share it. A
+    Schwartz-value column is kept as ``value`` so that
+    :func:`validate_records` can check it against the micro-value.
 
     Raises
     ------
     ValueError
-        When a required column (micro-value, polarity, action) has no match.
-        The message lists the columns found and says how to pass ``column_map``.
+        When a required column (micro-value, polarity, action) has no match,
+        or when neither ``scene_id`` nor both ``country`` and ``topic`` match.
+        The message lists the columns found and how to pass ``column_map``.
+        Also when a mapped identifying or required column has empty cells.
+        That message names the column and the rows, counted from ``first_row``.
     """
     column_map = dict(column_map or {})
     unknown_targets = sorted(set(column_map) - set(SCHEMA_COLUMNS))
@@ -218,6 +313,19 @@ def map_columns(
         raise ValueError(
             f"column_map keys must be schema columns {list(SCHEMA_COLUMNS)}; got {unknown_targets}"
         )
+    chosen = _choose_columns(table, column_map, source)
+    mapped = pd.DataFrame({target: table[column].to_numpy() for target, column in chosen.items()})
+    _check_filled(mapped, chosen, source, first_row)
+    for column in ("country", "topic"):
+        if column not in mapped.columns:
+            mapped[column] = None
+    if "scene_id" not in mapped.columns:
+        mapped["scene_id"] = _derived_scene_ids(mapped)
+    return mapped
+
+
+def _choose_columns(table: pd.DataFrame, column_map: dict[str, str], source: str) -> dict[str, str]:
+    """Pick the source column for each schema column; raise when required ones are missing."""
     by_folded_name = {str(column).casefold(): column for column in table.columns}
     chosen: dict[str, str] = {}
     for target in SCHEMA_COLUMNS:
@@ -241,14 +349,34 @@ def map_columns(
             f"Columns found: {list(table.columns)}. Pass column_map={{schema column: "
             f"source column}}, e.g. column_map={{'action': 'my_action_column'}}."
         )
-    mapped = pd.DataFrame({target: table[column].to_numpy() for target, column in chosen.items()})
-    for column in ("country", "topic"):
-        if column not in mapped.columns:
-            mapped[column] = None
-    if "scene_id" not in mapped.columns:
-        mapped["scene_id"] = _derived_scene_ids(mapped)
-    mapped = mapped.drop(columns=["value"], errors="ignore")
-    return mapped
+    if not any(all(column in chosen for column in key) for key in SCENE_KEY_COLUMNS):
+        found = [column for key in SCENE_KEY_COLUMNS for column in key if column in chosen]
+        raise ValueError(
+            f"cannot map {source} to the dataset schema: no columns identify the scene of "
+            f"each row. Needed: 'scene_id', or both 'country' and 'topic'; matched only "
+            f"{found}. Columns found: {list(table.columns)}. Add the columns, or pass "
+            f"column_map, e.g. column_map={{'scene_id': 'my_scene_column'}}."
+        )
+    return chosen
+
+
+def _check_filled(
+    mapped: pd.DataFrame, chosen: Mapping[str, str], source: str, first_row: int
+) -> None:
+    """Raise when an identifying or required column has empty cells."""
+    checked = ("scene_id", "country", "topic", *REQUIRED_FOREIGN_COLUMNS)
+    for target in checked:
+        if target not in mapped.columns:
+            continue
+        empty = [int(position) for position in mapped.index[mapped[target].isna()]]
+        if empty:
+            name = repr(chosen[target])
+            if chosen[target] != target:
+                name += f" (schema column {target!r})"
+            raise ValueError(
+                f"{source}: column {name} is empty in {_row_list(empty, first_row)}. "
+                "Fill in or drop those rows."
+            )
 
 
 def _derived_scene_ids(table: pd.DataFrame) -> list[str]:
@@ -282,7 +410,11 @@ def load_hf_dataset(
     Raises
     ------
     ValueError
-        When the columns cannot be mapped; the message lists those found.
+        When the columns cannot be mapped (the message lists those found),
+        or a row fails the checks of :func:`load_table`; rows are numbered
+        from 0 in the order of the loaded table.
+
+    Countries outside :data:`COUNTRIES` load with a ``UserWarning``.
 
     Notes
     -----
@@ -311,36 +443,92 @@ def load_hf_dataset(
         frame = loaded.to_pandas()
         if split is not None and "split" not in frame.columns:
             frame["split"] = split
-    mapped = map_columns(frame, column_map, source=f"dataset {name!r}")
+    source = f"dataset {name!r}"
+    mapped = map_columns(frame, column_map, source=source)
     mapped["provenance"] = f"huggingface:{name}"
-    return validate_records(mapped)
+    records = validate_records(mapped, source=source)
+    _warn_unknown_countries(records, source)
+    return records
 
 
 def load_table(path: str | Path, column_map: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Load a user's CSV or Parquet file of actions into the schema.
+
+    The file needs micro-value, polarity and action columns, and either a
+    ``scene_id`` column or both ``country`` and ``topic``. Error messages give
+    row numbers as they appear in the file: in a CSV file the header is row 1
+    and the first data row is row 2 (a cell spanning several lines still counts
+    as one row). In a Parquet file the first row is row 0.
+
+    Countries outside :data:`COUNTRIES` (the 12 of the design, paper Table 5) load
+    as given, with a ``UserWarning`` naming them, because a user's own data
+    may cover other countries.
 
     Raises
     ------
     FileNotFoundError
         If the file does not exist.
     ValueError
-        If the suffix is neither ``.csv`` nor ``.parquet``, or the columns
-        cannot be mapped (the message lists those found).
+        If the suffix is neither ``.csv`` nor ``.parquet``; if the file is
+        empty, has no data rows, or is not UTF-8 text; if the columns cannot
+        be mapped (the message lists those found); or if a row holds an empty
+        required cell, an unknown polarity or Schwartz value, or a Schwartz
+        value that is not the parent of its micro-value (the message names the
+        file and rows).
+    vatnb.taxonomy.UnknownValueError
+        If a micro-value name is unknown; the message names the file and rows.
     """
     path = Path(path).expanduser()
     if not path.is_file():
         raise FileNotFoundError(f"action table {path} does not exist")
     suffix = path.suffix.casefold()
     if suffix == ".csv":
-        frame = pd.read_csv(path)
+        frame = _read_user_csv(path)
+        first_row = 2
     elif suffix in (".parquet", ".pq"):
         frame = pd.read_parquet(path)
+        first_row = 0
     else:
         raise ValueError(f"{path}: expected a .csv or .parquet file, got suffix {path.suffix!r}")
-    mapped = map_columns(frame, column_map, source=str(path))
+    if frame.empty:
+        raise ValueError(f"{path} has a header but no data rows; add one row per action")
+    mapped = map_columns(frame, column_map, source=str(path), first_row=first_row)
     if "provenance" not in mapped.columns:
         mapped["provenance"] = f"file:{path.name}"
-    return validate_records(mapped)
+    records = validate_records(mapped, source=str(path), first_row=first_row)
+    _warn_unknown_countries(records, str(path))
+    return records
+
+
+def _read_user_csv(path: Path) -> pd.DataFrame:
+    """Read a CSV file as UTF-8 (a leading byte-order mark is allowed), with readable errors."""
+    try:
+        return pd.read_csv(path, encoding="utf-8-sig")
+    except pd.errors.EmptyDataError:
+        raise ValueError(
+            f"{path} is empty: expected a header row and one row per action"
+        ) from None
+    except UnicodeDecodeError as error:
+        raise ValueError(
+            f"{path} is not UTF-8 text (byte {error.object[error.start]:#04x} at offset "
+            f"{error.start} cannot be decoded). Save it as a UTF-8 CSV file, or as Parquet, "
+            "and load that file."
+        ) from None
+    except pd.errors.ParserError as error:
+        raise ValueError(f"{path} is not a readable CSV file: {error}") from None
+
+
+def _warn_unknown_countries(records: pd.DataFrame, source: str) -> None:
+    """Warn when countries fall outside :data:`COUNTRIES`."""
+    countries = pd.unique(records["country"].dropna())
+    unknown = sorted(str(country) for country in countries if country not in COUNTRIES)
+    if unknown:
+        warnings.warn(
+            f"{source}: countries outside the 12 of the design (paper, Table 5): {unknown}. They are "
+            "kept as given; check their spelling against vatnb.dataset.COUNTRIES.",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 def load_value_action_lens(path: str | Path | None = None) -> tuple[pd.DataFrame, ActionParseReport]:
