@@ -68,7 +68,7 @@ from vatnb.provenance import provenance_table
 from vatnb.splits import split_scenes
 from vatnb.taxonomy import canonical_value
 from vatnb.training import (
-    config_fingerprint, loss_history, model_load_kwargs, profile_config, read_manifest, train)
+    PROFILES, config_fingerprint, loss_history, model_load_kwargs, profile_config, read_manifest, train)
 from vatnb.training_data import training_examples
 from vatnb.tinymodel import tiny_model_cache_dir
 
@@ -87,6 +87,33 @@ parameters = {name: globals()[name] for name in (
 if torch_threads > 0:
     torch.set_num_threads(torch_threads)
 method_list = [m.strip().lower() for m in methods.split(",") if m.strip()]
+if not method_list or not set(method_list) <= {"sft", "dpo"}:
+    raise ValueError(f"methods must list sft, dpo or both, comma-separated, got {methods!r}")
+if profile not in PROFILES:
+    raise ValueError(f"profile must be one of {', '.join(PROFILES)}, got {profile!r}")
+if direction not in ("reinforce", "suppress"):
+    raise ValueError(f"direction must be 'reinforce' or 'suppress', got {direction!r}")
+if rating_rule not in ("auto", "argmax", "stochastic-rounding"):
+    raise ValueError(f"rating_rule must be 'auto', 'argmax' or 'stochastic-rounding', got {rating_rule!r}")
+if max_steps < 0:
+    raise ValueError(f"max_steps must be 0 (the profile's choice) or a positive step count, got {max_steps}")
+try:
+    step_list = [int(s) for s in checkpoint_steps.split(",") if s.strip()]
+except ValueError:
+    raise ValueError(f"checkpoint_steps must be comma-separated whole numbers such as 8,16,24 "
+                     f"(or empty for the profile's schedule), got {checkpoint_steps!r}") from None
+if step_list and min(step_list) < 1:
+    raise ValueError(f"checkpoint_steps must all be 1 or more, got {checkpoint_steps!r}")
+if step_list and max_steps > 0 and max(step_list) > max_steps:
+    raise ValueError(f"checkpoint_steps {checkpoint_steps!r} go past max_steps {max_steps}: "
+                     "lower the steps or raise max_steps")
+for name in ("test_scenes", "micro_values_per_value", "torch_threads"):
+    if globals()[name] < 0:
+        raise ValueError(f"{name} must be 0 or more, got {globals()[name]}")
+if scenes_per_pair < 1 or batch_size < 1:
+    raise ValueError(f"scenes_per_pair and batch_size must be 1 or more, got {scenes_per_pair} and {batch_size}")
+if beta <= 0:
+    raise ValueError(f"beta must be positive (paper: 0.1), got {beta}")
 target_value = canonical_value(target_value)
 rule = rating_rule
 if rating_rule == "auto":
@@ -94,8 +121,8 @@ if rating_rule == "auto":
 overrides = {"target_value": target_value, "direction": direction, "beta": beta, "seed": seed}
 if max_steps > 0:
     overrides["max_steps"] = max_steps
-if checkpoint_steps.strip():
-    overrides["checkpoint_steps"] = tuple(int(s) for s in checkpoint_steps.split(","))
+if step_list:
+    overrides["checkpoint_steps"] = tuple(step_list)
 root = Path(run_dir) if run_dir else tiny_model_cache_dir().parent / "runs" / "05_sft_and_dpo"
 root = root / f"{profile}-{target_value}-{direction}-seed{seed}"
 started = time.perf_counter()
