@@ -61,7 +61,8 @@ def _build(arguments) -> int:
     if failures:
         for failure in failures.values():
             print(f"FAILED: {failure}", file=sys.stderr)
-        print(f"{len(failures)} chapter(s) failed; the book was not built.", file=sys.stderr)
+        print(f"{len(failures)} chapter(s) failed; the book was not built, so any pages "
+              "already in book/_build/html are from an earlier build.", file=sys.stderr)
         return 1
     index = book.run_jupyter_book()
     print(f"book built: open {index}")
