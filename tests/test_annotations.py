@@ -9,6 +9,7 @@ import pytest
 
 from vatnb import annotations as an
 from vatnb import humaneval as he
+from vatnb.taxonomy import UnknownValueError
 
 
 def write_export(path, items, instruction=False, summary=True):
@@ -115,3 +116,50 @@ def test_real_act_agreement(real_data):
     assert kind == "Cohen's kappa"
     assert 0.5 < share <= 1.0
     assert 0.0 < kappa < share
+
+
+def append_row(path, cells):
+    with open(path, "a", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerow(cells)
+    return path
+
+
+def test_read_rejects_unknown_polarity_row(tmp_path):
+    path = write_export(tmp_path / "a.csv", [(KEYS[0], "1")], summary=False)
+    append_row(path, ["999", "Mars", "Cooking", "Wealth", "sideways"])
+    with pytest.raises(ValueError) as error:
+        an.read_annotator_file(path)
+    message = str(error.value)
+    assert "a.csv, row 3" in message
+    assert "No. 999" in message
+    assert "'sideways'" in message
+
+
+def test_read_rejects_unknown_micro_value_row(tmp_path):
+    key = ("Philippines", "Politics", "Telepathy", "positive")
+    path = write_export(tmp_path / "a.csv", [(KEYS[0], "1"), (key, "1")], instruction=True)
+    with pytest.raises(UnknownValueError, match="a.csv, row 4 .*'Telepathy'"):
+        an.read_annotator_file(path)
+
+
+def test_read_warns_unknown_country(tmp_path):
+    key = ("Mars", "Politics", "Humble", "positive")
+    path = write_export(tmp_path / "a.csv", [(KEYS[0], "1"), (key, "0")])
+    with pytest.warns(UserWarning, match=r"\['Mars'\]"):
+        table = an.read_annotator_file(path)
+    assert table["country"].tolist() == ["Philippines", "Mars"]
+
+
+def test_read_accepts_byte_order_mark(tmp_path):
+    path = write_export(tmp_path / "a.csv", [(KEYS[0], "1"), (KEYS[1], "0")])
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    table = an.read_annotator_file(path)
+    assert len(table) == 2
+    assert table["ACT_0"].tolist() == [1.0, 0.0]
+
+
+def test_read_rejects_latin1_file(tmp_path):
+    path = write_export(tmp_path / "a.csv", [(KEYS[0], "1")])
+    path.write_bytes(path.read_bytes().replace(b"action 0", "acción 0".encode("latin-1")))
+    with pytest.raises(ValueError, match="a.csv is not UTF-8 text"):
+        an.read_annotator_file(path)

@@ -21,13 +21,15 @@ from __future__ import annotations
 
 import csv
 import logging
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from vatnb import data
-from vatnb.taxonomy import canonical_micro_value, value_of
+from vatnb.dataset import COUNTRIES, canonical_polarity
+from vatnb.taxonomy import UnknownValueError, canonical_micro_value, value_of
 
 log = logging.getLogger(__name__)
 
@@ -50,27 +52,42 @@ def read_annotator_file(path: str | Path) -> pd.DataFrame:
     (canonical spelling), ``schwartz_value``, and per prompt k
     ``action_k`` (text) and ``ACT_k``, ``ATTR_k``, ``EXP_k`` (1.0, 0.0 or NaN
     when not judged). Rows above the header and summary rows below the items
-    are skipped and counted in ``attrs["skipped_rows"]``.
+    are skipped and counted in ``attrs["skipped_rows"]``. The file is read as
+    UTF-8, with or without a leading byte-order mark. Countries outside
+    :data:`vatnb.dataset.COUNTRIES` load with a ``UserWarning``.
 
     Raises
     ------
     ValueError
-        If no header row is found, or a judgment cell in an item row is not
-        0, 1 or blank (the message names the file, item and column).
+        If the file is not UTF-8 text, no header row is found, an item row's
+        polarity is not a known label (see
+        :func:`vatnb.dataset.canonical_polarity`), or a judgment cell in an
+        item row is not 0, 1 or blank. Row errors name the file and the row,
+        counted as CSV records with the file's first row as row 1.
+    vatnb.taxonomy.UnknownValueError
+        If an item row's value is not a known micro-value; the message names
+        the file and row.
     """
     path = Path(path)
-    with open(path, newline="", encoding="utf-8") as handle:
-        rows = list(csv.reader(handle))
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            rows = list(csv.reader(handle))
+    except UnicodeDecodeError as error:
+        raise ValueError(
+            f"{path} is not UTF-8 text (offset {error.start} cannot be decoded); "
+            "export the sheet again as a UTF-8 CSV file"
+        ) from None
     header_index = _header_row(rows, path)
     header = rows[header_index]
     positions = _column_positions(header, path)
     items, skipped = [], header_index
-    for row in rows[header_index + 1 :]:
-        row = row + [""] * (len(header) - len(row))
+    for index in range(header_index + 1, len(rows)):
+        row = rows[index] + [""] * (len(header) - len(rows[index]))
         if not all(row[positions[key]].strip() for key in KEY_COLUMNS):
             skipped += 1
             continue
-        items.append(_item_record(row, positions, path))
+        items.append(_item_record(row, positions, path, row_number=index + 1))
+    _warn_unknown_countries(items, path)
     if skipped:
         log.info("%s: skipped %d row(s) outside the item block", path.name, skipped)
     table = pd.DataFrame(items)
@@ -204,11 +221,20 @@ def _column_positions(header: list[str], path: Path) -> dict[str, int]:
     return positions
 
 
-def _item_record(row: list[str], positions: dict[str, int], path: Path) -> dict:
+def _item_record(
+    row: list[str], positions: dict[str, int], path: Path, row_number: int
+) -> dict:
     record = {"No.": row[positions["No."]].strip()}
     for key in KEY_COLUMNS:
         record[key] = row[positions[key]].strip()
-    record["micro_value"] = canonical_micro_value(record["value"])
+    where = f"{path.name}, row {row_number} (item No. {record['No.']})"
+    try:
+        canonical_polarity(record["polarity"])
+        record["micro_value"] = canonical_micro_value(record["value"])
+    except UnknownValueError as error:
+        raise UnknownValueError(f"{where}: {error}") from None
+    except ValueError as error:
+        raise ValueError(f"{where}: {error}") from None
     record["schwartz_value"] = value_of(record["micro_value"])
     for k in range(N_PROMPTS):
         record[f"action_{k}"] = row[positions[f"action_{k}"]]
@@ -216,6 +242,16 @@ def _item_record(row: list[str], positions: dict[str, int], path: Path) -> dict:
             column = f"{judgment}_{k}"
             record[column] = _judgment(row[positions[column]], path, record, column)
     return record
+
+
+def _warn_unknown_countries(items: list[dict], path: Path) -> None:
+    unknown = sorted({item["country"] for item in items} - set(COUNTRIES))
+    if unknown:
+        warnings.warn(
+            f"{path.name}: countries outside the 12 of the design (paper, Table 5): {unknown}",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 def _judgment(cell: str, path: Path, record: dict, column: str) -> float:

@@ -275,7 +275,8 @@ def _check_parent_values(
         raise ValueError(
             f"{source}, row {position + first_row}: the Schwartz-value column has {stated!r}, but "
             f"micro-value {micro_value!r} belongs to {derived_values[position]!r} "
-            f"({len(conflicts)} row(s) disagree: {_row_list([p for p, _ in conflicts], first_row)}). "
+            f"({len(conflicts)} row(s) disagree: "
+            f"{_row_list([conflict for conflict, _ in conflicts], first_row)}). "
             "The value "
             "is derived from the micro-value, so fix the micro-value or the value cell, "
             "or drop the value column."
@@ -524,8 +525,8 @@ def _warn_unknown_countries(records: pd.DataFrame, source: str) -> None:
     unknown = sorted(str(country) for country in countries if country not in COUNTRIES)
     if unknown:
         warnings.warn(
-            f"{source}: countries outside the 12 of the design (paper, Table 5): {unknown}. They are "
-            "kept as given; check their spelling against vatnb.dataset.COUNTRIES.",
+            f"{source}: countries outside the 12 of the design (paper, Table 5): {unknown}. "
+            "They are kept as given; check their spelling against vatnb.dataset.COUNTRIES.",
             UserWarning,
             stacklevel=3,
         )
