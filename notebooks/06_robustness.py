@@ -68,9 +68,41 @@ logging.basicConfig(level=logging.WARNING)
 pd.set_option("display.precision", 3)
 if beta_source not in ("train", "simulated"):
     raise ValueError(f"beta_source must be 'train' or 'simulated', got {beta_source!r}")
-target_list = [tuple(item.split(":")) for item in targets.split(",")]
-shot_list = tuple(int(k) for k in shots.split(","))
-beta_list = [float(b) for b in betas.split(",")]
+if real_data not in ("auto", "yes", "no"):
+    raise ValueError(f"real_data must be 'auto', 'yes' or 'no', got {real_data!r}")
+if scheme not in ("subsample", "bootstrap"):
+    raise ValueError(f"scheme must be 'subsample' or 'bootstrap', got {scheme!r}")
+if scheme == "subsample" and not 0 < fraction < 1:
+    raise ValueError(f"fraction must lie strictly between 0 and 1 for subsampling (paper: 0.8), got {fraction}; "
+                     "a share of 1 draws the same scenes every time")
+if not 0 < confidence < 1:
+    raise ValueError(f"confidence must lie strictly between 0 and 1, got {confidence}")
+if n_draws < 2 or n_scenes < 2:
+    raise ValueError(f"n_draws and n_scenes must be 2 or more, got {n_draws} and {n_scenes}")
+for name in ("beta_steps", "beta_test_scenes", "torch_threads"):
+    if globals()[name] < 0:
+        raise ValueError(f"{name} must be 0 or more, got {globals()[name]}")
+if checkpoints < 1:
+    raise ValueError(f"checkpoints must be 1 or more, got {checkpoints}")
+target_list = []
+for item in filter(None, (part.strip() for part in targets.split(","))):
+    target, _, direction = item.partition(":")
+    if not target.strip() or direction.strip() not in ("reinforce", "suppress"):
+        raise ValueError(f"targets must be comma-separated VALUE:DIRECTION pairs such as Power:suppress "
+                         f"(direction reinforce or suppress), got {item!r}")
+    target_list.append((target.strip(), direction.strip()))
+if not target_list:
+    raise ValueError(f"targets must name at least one VALUE:DIRECTION pair, got {targets!r}")
+try:
+    shot_list = tuple(int(k) for k in shots.split(",") if k.strip())
+    beta_list = [float(b) for b in betas.split(",") if b.strip()]
+except ValueError:
+    raise ValueError(f"shots must be comma-separated whole numbers and betas comma-separated numbers, "
+                     f"got shots={shots!r} and betas={betas!r}") from None
+if not shot_list or min(shot_list) < 1:
+    raise ValueError(f"shots must list at least one shot count of 1 or more, such as 2,4,8, got {shots!r}")
+if not beta_list or min(beta_list) <= 0:
+    raise ValueError(f"betas must list at least one positive DPO beta, such as 0.01,0.1, got {betas!r}")
 
 # %% [markdown]
 # ## 1. The comparisons
