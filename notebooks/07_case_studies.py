@@ -66,6 +66,24 @@ from vatnb.provenance import provenance_table
 logging.basicConfig(level=logging.WARNING)
 pd.set_option("display.precision", 3)
 warnings.filterwarnings("ignore", message="constant shift trajectory", category=metrics.UndefinedMetricWarning)
+if not 1 <= top_k < len(simulator.VALUES):
+    raise ValueError(f"top_k must be at least 1 and below the number of values ({len(simulator.VALUES)}), "
+                     f"otherwise every value is a hub; got {top_k}")
+if not 0 < hub_share <= 1:
+    raise ValueError(f"hub_share must lie in (0, 1], got {hub_share}")
+if direction not in ("reinforce", "suppress"):
+    raise ValueError(f"direction must be 'reinforce' or 'suppress', got {direction!r}")
+if not objectives:
+    raise ValueError("objectives must name at least one Schwartz value, such as ['Power']")
+if n_scenes < 2 or n_cases < 1:
+    raise ValueError(f"n_scenes must be 2 or more and n_cases 1 or more, got {n_scenes} and {n_cases}")
+for name, condition in [("real_pre", real_pre), *(("each real_posts entry", post) for post in real_posts)]:
+    model, _, variant = str(condition).partition("@")
+    if model not in data.RATING_MODELS or not variant.isdigit():
+        raise ValueError(f"{name} must be MODEL@K with MODEL one of {', '.join(data.RATING_MODELS)} "
+                         f"and K a prompt variant number such as 0, got {condition!r}")
+if not real_posts:
+    raise ValueError("real_posts must name at least one MODEL@K, such as ['gpt-4o@0']")
 planted_source = (f"simulation with planted hubs (vatnb.casestudies.simulate_hub_records, "
                   f"seed {seed}, {n_scenes} scenes per objective, hubs {', '.join(planted_hubs)})")
 uniform_source = (f"simulation, known-answer simulator (vatnb.simulator.simulate, default "
