@@ -39,12 +39,12 @@
 
 # %% tags=["parameters"]
 seed: int = 0  # seed of every simulation, resample and permutation in this chapter
-rho: float = 0.5  # planted coupling strength in [0, 1] for the recovery curves (0 = none)
+rho: float = 0.5  # planted coupling strength in [0, 1] for the recovery curves, 0 means no coupling
 recovery_sizes: list[int] = [50, 100, 200, 500, 1000, 2000, 5000, 10000]  # sample sizes N of the recovery curves
 n_resamples: int = 10  # subsamples per N for the recovery bands
 truth_samples: int = 50000  # simulated samples behind the expected observable coupling (the truth)
 null_sizes: list[int] = [50, 200, 2000]  # sample sizes N of the null-floor comparison
-n_permutations: int = 100  # permutation-null draws per table (use >= 200 for reported p-values)
+n_permutations: int = 100  # permutation-null draws per table, use 200 or more for reported p-values
 sigma_m_grid: list[float] = [0.0, 0.25, 0.5, 1.0]  # common-mode strengths sigma_m of the simulated sweep
 common_mode_samples: int = 1000  # samples N in each common-mode simulation
 framing_model: str = "gpt-4o-mini"  # model of the real framing change (prompt variant 0 -> 2)
@@ -65,6 +65,20 @@ from vatnb.simulator import SimulatorSettings
 logging.basicConfig(level=logging.WARNING)
 pd.set_option("display.precision", 4)
 pd.set_option("display.max_colwidth", 90)
+if framing_model not in data.RATING_MODELS:
+    raise ValueError(f"framing_model must be one of {', '.join(data.RATING_MODELS)}, got {framing_model!r}")
+if len(model_pair) != 2 or not set(model_pair) <= set(data.RATING_MODELS):
+    raise ValueError(f"model_pair must be two of {', '.join(data.RATING_MODELS)} (pre, post), got {model_pair!r}")
+if not 0 <= rho <= 1:
+    raise ValueError(f"rho must lie in [0, 1], got {rho}")
+for name in ("truth_samples", "n_resamples", "n_permutations", "common_mode_samples"):
+    if globals()[name] < 2:
+        raise ValueError(f"{name} must be 2 or more, got {globals()[name]}")
+for name in ("recovery_sizes", "null_sizes"):
+    if not globals()[name] or min(globals()[name]) < 3:
+        raise ValueError(f"{name} must list at least one sample size of 3 or more, got {globals()[name]!r}")
+if not sigma_m_grid or min(sigma_m_grid) < 0:
+    raise ValueError(f"sigma_m_grid must list at least one non-negative common-mode strength, got {sigma_m_grid!r}")
 settings = SimulatorSettings(rho=rho, sigma_m=0.0)
 simulation_source = f"simulation (vatnb.simulator, rho = {rho}, seed {seed})"
 rating_keys = sorted({f"ratings/{framing_model}", *(f"ratings/{m}" for m in model_pair)})
