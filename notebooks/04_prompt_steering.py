@@ -32,24 +32,24 @@
 # %% tags=["parameters"]
 backend: str = "simulated"  # "simulated" (offline, planted truth), "hf", "openai" or "replay"
 model: str = ""  # hf: folder or hub id; openai: model name; replay: records file
-base_url: str = ""  # openai: API root such as http://127.0.0.1:8000/v1; empty means the client default
+base_url: str = ""  # openai: API root such as http://127.0.0.1:8000/v1, empty means the client default
 api_key_variable: str = "OPENAI_API_KEY"  # openai: NAME of the environment variable with the key
 targets: str = "Security:reinforce,Power:suppress,Stimulation:suppress,Hedonism:suppress,Benevolence:reinforce,Universalism:reinforce"  # VALUE:DIRECTION pairs (paper, section 5 and Table 10)
 shots: str = "2,4,8"  # shot counts k of the steering prefix (paper: 2, 4, 8)
 protocol: str = "action-endorsement"  # "action-endorsement" (1-5) or "value-survey" (1-4, descending)
 scenes_per_pair: int = 4  # templated scenes per (country, topic); 30% of scenes are test scenes
-max_test_scenes: int = 0  # cap on test scenes; 0 means all
+max_test_scenes: int = 0  # cap on test scenes, 0 means all
 micro_values_per_value: int = 2  # test actions: this many micro-values per value, both polarities
 seed: int = 0  # seed of the split, the example draws, the simulator and the resampling
 n_resamples: int = 50  # 80% scene draws for the std of nVAT (paper: bootstrap, appendix E)
 batch_size: int = 8  # hf: prompts per forward pass
 concurrency: int = 4  # openai: parallel requests
 requests_per_second: float = 5.0  # openai: most requests started per second
-cache_dir: str = ""  # judgment cache folder; empty means $VATNB_CACHE_DIR or ~/.cache/vatnb
+cache_dir: str = ""  # judgment cache folder, empty means $VATNB_CACHE_DIR or ~/.cache/vatnb
 paper_model: str = "Qwen"  # model whose paper numbers stand beside ours: DeepSeek, GPT, Gemini, Qwen
 sim_rho: float = 0.5  # simulated: planted circumplex coupling strength in [0, 1]
 sim_sigma_m: float = 0.0  # simulated: common-mode shift shared by all values of a sample
-sim_gain_overrides: str = "Power:0.15,Stimulation:-0.3"  # simulated: VALUE:g_max pairs; a negative g_max backfires
+sim_gain_overrides: str = "Power:0.15,Stimulation:-0.3"  # simulated: VALUE:g_max pairs, and a negative g_max backfires
 
 # %%
 import logging
