@@ -1,0 +1,31 @@
+"""Chapters reject degenerate parameters in their imports cell with a one-line ValueError.
+
+Each case runs a chapter through ``vatnb run`` with one bad value; the chapter stops at
+its validation cell (cell 3) before any heavy work, so a case takes a few seconds.
+"""
+
+import subprocess
+import sys
+
+import pytest
+
+CASES = [
+    ("02_building_the_dataset", ["countries", ""], "got ''"),
+    ("03_human_evaluation", ["n_annotators", "1"], "got 1"),
+    ("04_prompt_steering", ["paper_model", "Claude"], "got 'Claude'"),
+    ("06_robustness", ["targets", "Power"], "got 'Power'"),
+    ("07_case_studies", ["real_pre", "gpt-4o"], "got 'gpt-4o'"),
+    ("08_does_vat_measure", ["framing_model", "gpt-5"], "got 'gpt-5'"),
+]
+
+
+@pytest.mark.parametrize(("chapter", "parameter", "value_text"), CASES, ids=[case[0][:2] for case in CASES])
+def test_bad_parameter_fails_at_validation_cell(chapter, parameter, value_text, tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "vatnb.cli", "run", chapter, "-o", str(tmp_path), "-p", *parameter],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode != 0
+    last_line = result.stderr.strip().splitlines()[-1]
+    assert last_line.startswith(f"vatnb: error: chapter {chapter} failed at cell 3: ValueError: {parameter[0]} ")
+    assert value_text in last_line
