@@ -220,6 +220,12 @@ def execute_chapter(
     # Progress bars are noise in a static page; the kernel inherits this setting.
     saved_tqdm = os.environ.get("TQDM_DISABLE")
     os.environ["TQDM_DISABLE"] = "1"
+    # tqdm.autonotebook, imported by transformers and datasets, warns in every kernel
+    # without ipywidgets; the book shows no widgets, so that one message is dropped.
+    saved_warnings = os.environ.get("PYTHONWARNINGS")
+    os.environ["PYTHONWARNINGS"] = ",".join(
+        filter(None, [saved_warnings, "ignore:IProgress not found"])
+    )
     try:
         papermill.execute_notebook(
             notebook,
@@ -237,10 +243,11 @@ def execute_chapter(
     finally:
         if saved_backend is not None:
             os.environ["MPLBACKEND"] = saved_backend
-        if saved_tqdm is None:
-            os.environ.pop("TQDM_DISABLE", None)
-        else:
-            os.environ["TQDM_DISABLE"] = saved_tqdm
+        for name, saved in (("TQDM_DISABLE", saved_tqdm), ("PYTHONWARNINGS", saved_warnings)):
+            if saved is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = saved
     from vatnb.rerun import add_rerun_box  # imported here: rerun imports this module
 
     add_rerun_box(output, source)

@@ -54,14 +54,15 @@ def vat_radar(profiles: dict[str, pd.Series], title: str, source: str) -> plt.Fi
     names = list(next(iter(profiles.values())).index)
     angles = np.linspace(0, 2 * np.pi, len(names), endpoint=False)
     closed = np.concatenate([angles, angles[:1]])
-    figure = plt.figure(figsize=(6, 6))
+    size = 6 if len(names) <= 12 else 9
+    figure = plt.figure(figsize=(size, size))
     axis = figure.add_subplot(projection="polar")
     for label, profile in profiles.items():
         ratio = profile.reindex(names).to_numpy(float)
         axis.plot(closed, np.concatenate([ratio, ratio[:1]]), marker="o", label=label)
         axis.fill(closed, np.concatenate([ratio, ratio[:1]]), alpha=0.1)
     axis.plot(closed, np.ones_like(closed), color="0.5", linestyle="--", linewidth=0.8)
-    axis.set_xticks(angles, names, fontsize=8)
+    axis.set_xticks(angles, names, fontsize=8 if len(names) <= 12 else 5)
     axis.set_title(title, fontsize=10, pad=18)
     axis.legend(loc="upper right", bbox_to_anchor=(1.3, 1.12), fontsize=8)
     _add_source(figure, source)
