@@ -30,8 +30,6 @@ CHAPTER_DIR = Path("book") / "chapters"
 NOTEBOOK_DIR = Path("notebooks")
 KERNEL_SPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 
-# Parameter names that may carry credentials; the rerun box never shows their defaults.
-SECRET_NAME_MARKERS = ("api_key", "apikey", "token", "secret", "password")
 
 
 class ParameterError(ValueError):

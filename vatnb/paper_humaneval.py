@@ -1,4 +1,4 @@
-"""The paper's own human-evaluation numbers, transcribed for comparison.
+"""The paper's own human-evaluation numbers, with Table 8 aligned to Table 1's names.
 
 Source: Chen and Shen, "Value Alignment Tax: Measuring Value Trade-offs in LLM
 Alignment", Table 1 (section 4: mean, standard deviation and agreement of 8
