@@ -76,6 +76,15 @@ def torch_threads() -> str:
     return f"torch threads {torch.get_num_threads()}"
 
 
+def accelerator(device: str) -> str:
+    """Return the name of the GPU the scoring cases ran on, or nothing on a CPU run."""
+    if device != "cuda":
+        return ""
+    import torch
+
+    return f"GPU {torch.cuda.get_device_name(0)}, torch {torch.__version__}, "
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=2, help="timings per side; the best is kept")
@@ -84,7 +93,19 @@ def main(argv=None) -> int:
                         help="torch intra-op threads for the scoring cases; 0 keeps the torch default")
     parser.add_argument("--no-scoring", action="store_true",
                         help="skip the model-scoring cases (they need torch and build the tiny model)")
+    parser.add_argument("--only-scoring", action="store_true",
+                        help="run only the model-scoring cases (for a GPU run: add --device cuda)")
+    parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"),
+                        help="where the tiny model of the scoring cases runs")
     arguments = parser.parse_args(argv)
+    if arguments.no_scoring and arguments.only_scoring:
+        parser.error("--no-scoring and --only-scoring exclude each other; give one of them")
+    if arguments.device == "cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            parser.error("--device cuda: torch sees no CUDA device here; run on a GPU machine "
+                         "with a CUDA build of torch, or leave out --device")
 
     if arguments.torch_threads > 0 and not arguments.no_scoring:
         import torch
@@ -92,7 +113,8 @@ def main(argv=None) -> int:
         torch.set_num_threads(arguments.torch_threads)
     started = datetime.datetime.now().astimezone()
     load_at_start = os.getloadavg()[0]
-    cases = all_cases(include_scoring=not arguments.no_scoring)
+    cases = all_cases(include_scoring=not arguments.no_scoring,
+                      only_scoring=arguments.only_scoring, device=arguments.device)
     lines = [
         "| case | fast (s) | alternative (s) | ratio | bar | passes | alternative |",
         "|---|---|---|---|---|---|---|",
@@ -109,21 +131,24 @@ def main(argv=None) -> int:
         lines.append(f"| {case.name} | {fast:.3f} | {baseline:.2f} | {ratio:.1f}x | "
                      f"{case.bar:g}x | {'yes' if passes else 'NO'} | {case.note} |")
         print(lines[-1], flush=True)
-    within = resampling_total < RESAMPLING_BUDGET_S
-    failures += not within
-    largest = next(case for case in reversed(cases) if "scene draws" in case.name)
-    peak = peak_memory_mb(largest.fast)
-    footer = [
-        "",
-        f"Resampling budget: the four 200-draw cases took {resampling_total:.1f} s in total "
-        f"(budget {RESAMPLING_BUDGET_S:.0f} s): {'within' if within else 'OVER'}.",
-        f"Peak traced memory of the largest case ({largest.name}, fast path): {peak:.0f} MB.",
+    footer = [""]
+    if not arguments.only_scoring:
+        within = resampling_total < RESAMPLING_BUDGET_S
+        failures += not within
+        largest = next(case for case in reversed(cases) if "scene draws" in case.name)
+        peak = peak_memory_mb(largest.fast)
+        footer += [
+            f"Resampling budget: the four 200-draw cases took {resampling_total:.1f} s in total "
+            f"(budget {RESAMPLING_BUDGET_S:.0f} s): {'within' if within else 'OVER'}.",
+            f"Peak traced memory of the largest case ({largest.name}, fast path): {peak:.0f} MB.",
+        ]
+    footer.append(
         f"Run {started:%Y-%m-%d %H:%M %Z}. Machine: {platform.machine()}, {os.cpu_count()} CPUs, "
-        f"Python {platform.python_version()}, "
+        f"{accelerator(arguments.device)}Python {platform.python_version()}, "
         f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}, "
         f"{torch_threads()}, 1-minute load average {load_at_start:.1f} at the start and "
-        f"{os.getloadavg()[0]:.1f} at the end.",
-    ]
+        f"{os.getloadavg()[0]:.1f} at the end."
+    )
     text = "\n".join(lines + footer) + "\n"
     print("\n".join(footer))
     if arguments.output:

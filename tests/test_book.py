@@ -1,5 +1,6 @@
 """The main job: execute every chapter with papermill and build the HTML book."""
 
+import nbformat
 import subprocess
 import sys
 from pathlib import Path
@@ -31,3 +32,23 @@ def test_book_builds_with_every_chapter(real_data):
         assert page.is_file(), name
         assert "<img" in page.read_text(), f"{name} has no figure"
     assert "total" in result.stdout
+
+
+def test_chapter_kernel_uses_unix_sockets(tmp_path, monkeypatch, capfd):
+    source = tmp_path / "notebooks" / "99_small.py"
+    source.parent.mkdir()
+    source.write_text(
+        "# %% [markdown]\n# # Small chapter\n\n"
+        '# %% tags=["parameters"]\nx = 1  # a number\n\n'
+        "# %%\nprint(x + 1)\n"
+    )
+    kernel_folders = tmp_path / "tmp"
+    kernel_folders.mkdir()
+    monkeypatch.setattr("tempfile.tempdir", str(kernel_folders))
+    output = book.execute_chapter(source, tmp_path / "out" / "99_small.ipynb", {"x": 2},
+                                  root=tmp_path, progress=False)
+    printed = [o.get("text", "") for cell in nbformat.read(output, 4).cells
+               if cell.cell_type == "code" for o in cell.get("outputs", [])]
+    assert "3\n" in printed
+    assert "without encryption" not in capfd.readouterr().err
+    assert list(kernel_folders.iterdir()) == []

@@ -10,11 +10,13 @@ run is the only source of every output in the book.
 from __future__ import annotations
 
 import ast
+import contextlib
 import difflib
 import logging
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +32,34 @@ CHAPTER_DIR = Path("book") / "chapters"
 NOTEBOOK_DIR = Path("notebooks")
 KERNEL_SPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 
+
+@contextlib.contextmanager
+def unix_socket_kernels():
+    """Yield a kernel manager class whose kernels talk to papermill over Unix sockets.
+
+    With the default TCP transport every kernel listens on loopback ports and
+    logs a warning that the traffic is unencrypted. Unix sockets in a private
+    temporary folder (mode 0700) need no port and are removed afterwards. On
+    Windows, which has no such sockets in pyzmq, the default TCP manager is used.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import default
+
+    if os.name == "nt":
+        yield AsyncKernelManager
+        return
+    with tempfile.TemporaryDirectory(prefix="vatnb-kernel-") as folder:
+
+        class UnixSocketKernelManager(AsyncKernelManager):
+            @default("transport")
+            def _transport_default(self):
+                return "ipc"
+
+            @default("connection_file")
+            def _connection_file_default(self):
+                return os.path.join(folder, "kernel.json")
+
+        yield UnixSocketKernelManager
 
 
 class ParameterError(ValueError):
@@ -225,16 +255,18 @@ def execute_chapter(
         filter(None, [saved_warnings, "ignore:IProgress not found"])
     )
     try:
-        papermill.execute_notebook(
-            notebook,
-            str(output),
-            parameters=parameters or {},
-            kernel_name=KERNEL_SPEC["name"],
-            language="python",
-            cwd=str(root),
-            progress_bar=progress,
-            log_output=False,
-        )
+        with unix_socket_kernels() as kernel_manager_class:
+            papermill.execute_notebook(
+                notebook,
+                str(output),
+                parameters=parameters or {},
+                kernel_name=KERNEL_SPEC["name"],
+                language="python",
+                cwd=str(root),
+                progress_bar=progress,
+                log_output=False,
+                kernel_manager_class=kernel_manager_class,
+            )
     except PapermillExecutionError as error:
         message = redact(f"{error.ename}: {error.evalue}")
         raise ChapterFailed(source.stem, error.exec_count, message) from None
