@@ -128,3 +128,34 @@ def test_loss_curve_figure():
     history = pd.DataFrame({"step": [1, 2, 3], "loss": [0.69, 0.6, 0.5]})
     figure = loss_curves({"DPO": history, "SFT": history}, source="test")
     assert len(figure.axes) == 2
+
+
+def test_close_checkpoints_share_label():
+    import matplotlib.pyplot as plt
+
+    from vatnb.plots_training import label_checkpoints
+
+    figure, axis = plt.subplots(figsize=(4, 3), dpi=100)
+    x = np.array([0.500, 0.501, 0.502, 0.900])
+    y = np.array([0.0, 0.0005, -0.0005, 0.5])
+    axis.scatter(x, y)
+    axis.set_xlim(0.4, 1.0)
+    axis.set_ylim(-1.0, 1.0)
+    texts = label_checkpoints(axis, x, y, np.array([18, 6, 12, 24]), "k")
+    plt.close(figure)
+    assert texts == ["6, 12, 18", "24"]
+
+
+def test_apart_checkpoints_keep_labels():
+    import matplotlib.pyplot as plt
+
+    from vatnb.plots_training import label_checkpoints
+
+    figure, axis = plt.subplots(figsize=(4, 3), dpi=100)
+    x = np.array([0.1, 0.5, 0.9])
+    y = np.array([0.0, 0.5, -0.5])
+    axis.set_xlim(0.0, 1.0)
+    axis.set_ylim(-1.0, 1.0)
+    texts = label_checkpoints(axis, x, y, np.array([40, 20, 30]), "k")
+    plt.close(figure)
+    assert texts == ["20", "30", "40"]

@@ -8,6 +8,7 @@ order of nVAT (the layout of Figure 3 in Chen and Shen, "Value Alignment Tax").
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 
 from vatnb.trajectory import pareto_efficient
@@ -28,22 +29,49 @@ def gain_tax_axes(
         raise ValueError(f"frame lacks the columns {missing}; columns found: {list(frame.columns)}")
     shown = frame.dropna(subset=[gain, nvat])
     efficient = pareto_efficient(shown, gain, nvat, by)
-    for method, group in shown.groupby(by, sort=True):
-        color = METHOD_COLORS.get(str(method).upper(), None)
+    groups = [(method, group, METHOD_COLORS.get(str(method).upper(), None))
+              for method, group in shown.groupby(by, sort=True)]
+    for method, group, color in groups:
         axis.scatter(group[nvat], group[gain], color=color, label=str(method), zorder=3, s=28)
-        for _, row in group.iterrows():
-            axis.annotate(
-                str(int(row[step])), (row[nvat], row[gain]), textcoords="offset points",
-                xytext=(4, 3), fontsize=7, color=color,
-            )
         front = group[efficient.loc[group.index]].sort_values(nvat)
         axis.plot(front[nvat], front[gain], linestyle="--", color=color, linewidth=1.2, zorder=2)
+    # Labels are placed once every point is drawn, because their overlap depends on the final limits.
+    axis.autoscale_view()
+    for _, group, color in groups:
+        label_checkpoints(axis, group[nvat].to_numpy(float), group[gain].to_numpy(float),
+                          group[step].astype(int).to_numpy(), color)
     axis.axhline(0.0, color="0.7", linewidth=0.8, zorder=1)
     axis.set_xlabel("nVAT (lower is better)")
     axis.set_ylabel("Gain (higher is better)")
     axis.set_title(title, fontsize=10)
     axis.legend(fontsize=8, title="method (dashed: Pareto front)", title_fontsize=7)
     return axis
+
+
+def label_checkpoints(axis: plt.Axes, x, y, steps, color, width_px: float = 28.0,
+                      height_px: float = 10.0) -> list[str]:
+    """Write each checkpoint's step beside its point, one joined label where labels would overlap.
+
+    Points closer than ``width_px`` across and ``height_px`` up or down on the
+    screen share one label, such as "6, 12, 18", at the point of the earliest
+    step. Returns the label texts in the order they were written.
+    """
+    if len(steps) == 0:
+        return []
+    screen = axis.transData.transform(np.column_stack([x, y]))
+    labelled = np.zeros(len(steps), dtype=bool)
+    texts = []
+    for first in np.argsort(steps, kind="stable"):
+        if labelled[first]:
+            continue
+        offset = np.abs(screen - screen[first])
+        members = ~labelled & (offset[:, 0] < width_px) & (offset[:, 1] < height_px)
+        labelled |= members
+        text = ", ".join(str(step) for step in sorted(steps[members]))
+        axis.annotate(text, (x[first], y[first]), textcoords="offset points", xytext=(4, 3),
+                      fontsize=7, color=color)
+        texts.append(text)
+    return texts
 
 
 def gain_tax_trajectories(panels: dict[str, pd.DataFrame], source: str, **columns) -> plt.Figure:

@@ -527,8 +527,10 @@ def plot_null_floor(table: pd.DataFrame, paper_range: tuple[float, float], sourc
     axis.axhspan(*paper_range, color="C0", alpha=0.2, label="paper nVAT range (Tables 2, 10)")
     axis.set_xscale("log")
     axis.set_yscale("log")
-    axis.yaxis.set_major_formatter(plt.FormatStrFormatter("%.2f"))
-    axis.yaxis.set_minor_formatter(plt.FormatStrFormatter("%.2f"))
+    # Labelled ticks at 1-2-5 steps only, because a label on every minor tick of a log axis overlaps.
+    axis.yaxis.set_major_locator(plt.FixedLocator([0.02, 0.05, 0.1, 0.2, 0.5, 1.0]))
+    axis.yaxis.set_major_formatter(plt.FormatStrFormatter("%g"))
+    axis.yaxis.set_minor_formatter(plt.NullFormatter())
     axis.set_xlabel("N (samples)")
     axis.set_ylabel("nVAT with no coupling")
     axis.legend(fontsize=8)
