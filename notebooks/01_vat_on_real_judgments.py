@@ -56,6 +56,8 @@ pd.set_option("display.precision", 4)
 # Check every parameter before any data is read.
 pre_model, pre_variant = ratings.parse_condition(pre)
 post_model, post_variant = ratings.parse_condition(post)
+if seed < 0:
+    raise ValueError(f"seed must be a non-negative integer, got {seed}")
 if pre == post:
     raise ValueError(f"pre and post are the same condition {pre!r}; every shift would be 0")
 if sample_unit not in ratings.SAMPLE_UNITS:

@@ -68,6 +68,10 @@ country_list = [item.strip() for item in countries.split(",") if item.strip()]
 topic_list = [item.strip() for item in topics.split(",") if item.strip()]
 micro_value_list = [item.strip() for item in micro_values.split(",") if item.strip()]
 judge_list = [item.strip() for item in judge_models.split(",") if item.strip()]
+if split_seed < 0:
+    raise ValueError(f"split_seed must be a non-negative integer, got {split_seed}")
+if example_seed < 0:
+    raise ValueError(f"example_seed must be a non-negative integer, got {example_seed}")
 for name, items in (("countries", country_list), ("topics", topic_list),
                     ("micro_values", micro_value_list), ("judge_models", judge_list)):
     if not items:

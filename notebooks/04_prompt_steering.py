@@ -76,6 +76,21 @@ parameters = {name: globals()[name] for name in (
     "batch_size", "concurrency", "requests_per_second", "cache_dir", "paper_model", "sim_rho", "sim_sigma_m",
     "sim_gain_overrides")}
 elicit.reject_secret_parameters(parameters)
+if seed < 0:
+    raise ValueError(f"seed must be a non-negative integer, got {seed}")
+gain_overrides = {}
+for part in filter(None, sim_gain_overrides.split(",")):
+    name, _, number = part.partition(":")
+    try:
+        g_max = float(number)
+    except ValueError:
+        raise ValueError(f"sim_gain_overrides must be VALUE:NUMBER pairs such as Power:0.15, got {part!r}") from None
+    if not np.isfinite(g_max):
+        raise ValueError(f"sim_gain_overrides must give finite numbers, got {part!r}")
+    gain_overrides[steering.parse_targets(name)[0][0]] = g_max
+if backend in ("hf", "openai", "replay") and not model.strip():
+    raise ValueError(f"backend {backend!r} needs the model parameter: a folder or hub id (hf), "
+                     "a model name (openai) or a records file (replay)")
 if backend not in elicit.BACKENDS:
     raise ValueError(f"backend must be one of {elicit.BACKENDS}, got {backend!r}")
 target_pairs = steering.parse_targets(targets)
@@ -143,13 +158,9 @@ cache_root = Path(cache_dir or os.environ.get("VATNB_CACHE_DIR") or Path.home() 
 cache = elicit.JudgmentCache(cache_root / "judgments.sqlite")
 conditions = {"pre": ""} | prefixes
 if backend == "simulated":
-    overrides = {}
-    for part in filter(None, sim_gain_overrides.split(",")):
-        name, _, g_max = part.partition(":")
-        overrides[steering.parse_targets(name)[0][0]] = float(g_max)
     knobs = SimulatorSettings(rho=sim_rho, sigma_m=sim_sigma_m)
     judge = elicit.SimulatedBackend(test_items.assign(sign=test_items["polarity"].map({"express": 1, "suppress": -1})),
-                                    plan, knobs, seed=seed, gain_overrides=overrides)
+                                    plan, knobs, seed=seed, gain_overrides=gain_overrides)
     source = f"simulation (rho={sim_rho}, sigma_m={sim_sigma_m}, seed={seed}), templated scenes"
 elif backend == "hf":
     judge = elicit.HFBackend(model, batch_size=batch_size)

@@ -86,6 +86,8 @@ parameters = {name: globals()[name] for name in (
     "batch_size", "torch_threads", "run_dir")}
 if torch_threads > 0:
     torch.set_num_threads(torch_threads)
+if seed < 0:
+    raise ValueError(f"seed must be a non-negative integer, got {seed}")
 method_list = [m.strip().lower() for m in methods.split(",") if m.strip()]
 if not method_list or not set(method_list) <= {"sft", "dpo"}:
     raise ValueError(f"methods must list sft, dpo or both, comma-separated, got {methods!r}")

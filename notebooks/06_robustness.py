@@ -50,6 +50,7 @@ seed: int = 0  # seed of the simulation, the resampling, the split, LoRA initial
 
 # %%
 import logging
+import math
 import warnings
 from pathlib import Path
 
@@ -66,6 +67,8 @@ from vatnb.tinymodel import tiny_model_cache_dir
 
 logging.basicConfig(level=logging.WARNING)
 pd.set_option("display.precision", 3)
+if seed < 0:
+    raise ValueError(f"seed must be a non-negative integer, got {seed}")
 if beta_source not in ("train", "simulated"):
     raise ValueError(f"beta_source must be 'train' or 'simulated', got {beta_source!r}")
 if real_data not in ("auto", "yes", "no"):
@@ -101,8 +104,8 @@ except ValueError:
                      f"got shots={shots!r} and betas={betas!r}") from None
 if not shot_list or min(shot_list) < 1:
     raise ValueError(f"shots must list at least one shot count of 1 or more, such as 2,4,8, got {shots!r}")
-if not beta_list or min(beta_list) <= 0:
-    raise ValueError(f"betas must list at least one positive DPO beta, such as 0.01,0.1, got {betas!r}")
+if not beta_list or not all(math.isfinite(b) and b > 0 for b in beta_list):
+    raise ValueError(f"betas must list positive, finite DPO betas, such as 0.01,0.1, got {betas!r}")
 
 # %% [markdown]
 # ## 1. The comparisons

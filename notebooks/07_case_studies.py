@@ -66,6 +66,8 @@ from vatnb.provenance import provenance_table
 logging.basicConfig(level=logging.WARNING)
 pd.set_option("display.precision", 3)
 warnings.filterwarnings("ignore", message="constant shift trajectory", category=metrics.UndefinedMetricWarning)
+if seed < 0:
+    raise ValueError(f"seed must be a non-negative integer, got {seed}")
 if not 1 <= top_k < len(simulator.VALUES):
     raise ValueError(f"top_k must be at least 1 and below the number of values ({len(simulator.VALUES)}), "
                      f"otherwise every value is a hub; got {top_k}")

@@ -65,10 +65,13 @@ from vatnb.simulator import SimulatorSettings
 logging.basicConfig(level=logging.WARNING)
 pd.set_option("display.precision", 4)
 pd.set_option("display.max_colwidth", 90)
+if seed < 0:
+    raise ValueError(f"seed must be a non-negative integer, got {seed}")
 if framing_model not in data.RATING_MODELS:
     raise ValueError(f"framing_model must be one of {', '.join(data.RATING_MODELS)}, got {framing_model!r}")
-if len(model_pair) != 2 or not set(model_pair) <= set(data.RATING_MODELS):
-    raise ValueError(f"model_pair must be two of {', '.join(data.RATING_MODELS)} (pre, post), got {model_pair!r}")
+if len(model_pair) != 2 or not set(model_pair) <= set(data.RATING_MODELS) or model_pair[0] == model_pair[1]:
+    raise ValueError(f"model_pair must be two different models of {', '.join(data.RATING_MODELS)} (pre, post), "
+                     f"got {model_pair!r}")
 if not 0 <= rho <= 1:
     raise ValueError(f"rho must lie in [0, 1], got {rho}")
 for name in ("truth_samples", "n_resamples", "n_permutations", "common_mode_samples"):

@@ -16,10 +16,17 @@ CASES = [
     ("06_robustness", ["targets", "Power"], "got 'Power'"),
     ("07_case_studies", ["real_pre", "gpt-4o"], "got 'gpt-4o'"),
     ("08_does_vat_measure", ["framing_model", "gpt-5"], "got 'gpt-5'"),
+    ("08_does_vat_measure", ["model_pair", "gpt-4o,gpt-4o"], "got ['gpt-4o', 'gpt-4o']"),
+    ("02_building_the_dataset", ["split_seed", "-2"], "got -2"),
+    ("04_prompt_steering", ["seed", "-1"], "got -1"),
+    ("04_prompt_steering", ["sim_gain_overrides", "Power:abc"], "got 'Power:abc'"),
+    ("04_prompt_steering", ["backend", "hf"], "needs the model parameter"),
+    ("06_robustness", ["betas", "0.1,nan"], "got '0.1,nan'"),
+    ("07_case_studies", ["seed", "-3"], "got -3"),
 ]
 
 
-@pytest.mark.parametrize(("chapter", "parameter", "value_text"), CASES, ids=[case[0][:2] for case in CASES])
+@pytest.mark.parametrize(("chapter", "parameter", "value_text"), CASES, ids=[f"{case[0][:2]}-{case[1][0]}" for case in CASES])
 def test_bad_parameter_fails_at_validation_cell(chapter, parameter, value_text, tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "vatnb.cli", "run", chapter, "-o", str(tmp_path), "-p", *parameter],

@@ -44,8 +44,38 @@ def test_credential_rejected(no_execution, capsys):
 
 
 def test_unknown_chapter_suggests_name(capsys):
-    assert cli.main(["run", "01_vat_on_real_judgment"]) != 0
+    assert cli.main(["run", "01_vat_on_reel_judgments"]) != 0
     assert "did you mean '01_vat_on_real_judgments'" in capsys.readouterr().err.lower()
+
+
+def test_chapter_number_prefix_resolves(no_execution):
+    assert cli.main(["run", "01"]) == 0
+    source, output, values = no_execution[0]
+    assert Path(source).name == f"{CHAPTER}.py"
+    assert Path(output).name == f"{CHAPTER}.ipynb"
+
+
+def test_ambiguous_prefix_rejected(capsys):
+    assert cli.main(["run", "0"]) != 0
+    error = capsys.readouterr().err
+    assert "matches several chapters" in error
+    assert "01_vat_on_real_judgments" in error
+
+
+def test_non_finite_number_rejected(no_execution, capsys):
+    for value in ("nan", "inf", "Infinity"):
+        status = cli.main(["run", "03_human_evaluation", "-p", "rater_noise", value])
+        assert status != 0
+        assert capsys.readouterr().err.strip() == (
+            f"vatnb: error: parameter 'rater_noise' must be a finite number, got {value!r}"
+        )
+    assert no_execution == []
+
+
+def test_non_finite_list_entry_rejected(no_execution, capsys):
+    assert cli.main(["run", "08_does_vat_measure", "-p", "sigma_m_grid", "0,nan"]) != 0
+    assert "parameter 'sigma_m_grid' must be a finite number, got 'nan'" in capsys.readouterr().err
+    assert no_execution == []
 
 
 def test_valid_parameters_are_typed(no_execution):

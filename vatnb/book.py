@@ -13,6 +13,7 @@ import ast
 import contextlib
 import difflib
 import logging
+import math
 import os
 import subprocess
 import sys
@@ -111,7 +112,7 @@ def chapter_names(root: Path = ROOT) -> list[str]:
 
 
 def chapter_source(chapter: str, root: Path = ROOT) -> Path:
-    """Resolve a chapter given by name (``01_vat_on_real_judgments``) or by path."""
+    """Resolve a chapter given by name (``01_vat_on_real_judgments``), a unique prefix (``01``) or a path."""
     candidate = Path(chapter)
     if candidate.suffix == ".py" and candidate.is_file():
         return candidate.resolve()
@@ -120,6 +121,13 @@ def chapter_source(chapter: str, root: Path = ROOT) -> Path:
     if path.is_file():
         return path
     known = [p.stem for p in sorted((root / NOTEBOOK_DIR).glob("*.py"))]
+    starting = [name for name in known if stem and name.startswith(stem)]
+    if len(starting) == 1:
+        return root / NOTEBOOK_DIR / f"{starting[0]}.py"
+    if len(starting) > 1:
+        raise FileNotFoundError(
+            f"chapter {chapter!r} matches several chapters: {', '.join(starting)}. Give more of the name."
+        )
     close = difflib.get_close_matches(stem, known, n=1)
     hint = f" Did you mean {close[0]!r}?" if close else f" Known chapters: {', '.join(known)}."
     raise FileNotFoundError(f"chapter {chapter!r} not found in {root / NOTEBOOK_DIR}.{hint}")
@@ -169,7 +177,12 @@ def _coerce(parameter: Parameter, raw: str):
         if kind == "int":
             return int(raw)
         if kind == "float":
-            return float(raw)
+            number = float(raw)
+            if not math.isfinite(number):
+                raise ParameterError(
+                    f"parameter {parameter.name!r} must be a finite number, got {raw!r}"
+                )
+            return number
         if kind == "bool":
             lowered = raw.lower()
             if lowered in ("true", "1", "yes"):
@@ -184,6 +197,8 @@ def _coerce(parameter: Parameter, raw: str):
             items = [item.strip() for item in raw.split(",") if item.strip()]
             element = Parameter(parameter.name, inner, None, "")
             return [_coerce(element, item) for item in items]
+    except ParameterError:
+        raise
     except ValueError:
         raise ParameterError(
             f"parameter {parameter.name!r} expects {parameter.annotation}, got {raw!r}"
