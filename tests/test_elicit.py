@@ -234,7 +234,9 @@ def test_hf_backend_judgments(tiny_model, tmp_path):
 class FakeChatServer:
     """A loopback chat-completions server: scripted failures, counts requests per prompt."""
 
-    def __init__(self, delay=0.0, fail_first=(), logprobs=False):
+    def __init__(self, delay=0.0, fail_first=(), logprobs=False, on_request=None):
+        # on_request(total) runs in the handler thread after each request is counted.
+        self.on_request = on_request
         self.delay = delay
         self.failures = list(fail_first)
         self.logprobs = logprobs
@@ -254,6 +256,9 @@ class FakeChatServer:
                     server.requests[prompt] += 1
                     server.headers_seen.append(self.headers.get("Authorization", ""))
                     failure = server.failures.pop(0) if server.failures else None
+                    total = sum(server.requests.values())
+                if server.on_request is not None:
+                    server.on_request(total)
                 time.sleep(server.delay)
                 if failure == "malformed":
                     self._send(200, b"{not json")

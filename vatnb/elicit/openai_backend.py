@@ -4,7 +4,12 @@ The key is read only from an environment variable (default
 ``OPENAI_API_KEY``); it never enters a cache key, a judgment, a log line or a
 notebook. Requests run concurrently in a thread pool with a bounded start
 rate, and 429, 5xx, timeouts, connection errors and malformed bodies are retried with
-exponential backoff. When the server returns top logprobs for the first
+exponential backoff. A rejected key (HTTP 401 or 403) stops the run at once
+with :class:`APIKeyRejectedError`. On that error or on KeyboardInterrupt, queued
+requests are cancelled, the requests in flight are awaited, and every response
+that arrived is passed on (and so cached) before the exception propagates.
+Repeated identical warnings and errors are logged a few times and then
+summarised with a count. When the server returns top logprobs for the first
 answer token, the judgment is read from them like the ``hf`` backend's;
 otherwise the text is parsed with :func:`vatnb.parsing.parse_single_rating`.
 """
@@ -17,6 +22,7 @@ import os
 import re
 import threading
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
 import numpy as np
@@ -33,6 +39,50 @@ from vatnb.credentials import (  # noqa: E402
     SECRET_VALUE,
     reject_secret_parameters,
 )
+
+
+class APIKeyRejectedError(RuntimeError):
+    """The server rejected the API key (HTTP 401) or its permissions (HTTP 403)."""
+
+
+class _Cancelled(Exception):
+    """Raised inside a worker when the batch was stopped before its request started."""
+
+
+class RepeatLimitedLog:
+    """Log the first ``shown`` messages of each kind, count the rest, and summarise them.
+
+    A kind is any hashable key, for example (event, exception name). Safe to
+    call from worker threads.
+    """
+
+    def __init__(self, logger: logging.Logger, shown: int = 3):
+        self.logger = logger
+        self.shown = shown
+        self._counts: Counter = Counter()
+        self._first: dict = {}
+        self._lock = threading.Lock()
+
+    def log(self, level: int, kind, message: str, *args) -> None:
+        with self._lock:
+            self._counts[kind] += 1
+            count = self._counts[kind]
+            if count == 1:
+                self._first[kind] = (level, message % args)
+        if count <= self.shown:
+            self.logger.log(level, message, *args, stacklevel=2)
+
+    def summarise(self) -> None:
+        """Log one line per kind that was logged more than ``shown`` times, then reset."""
+        with self._lock:
+            counts, first = dict(self._counts), dict(self._first)
+            self._counts.clear()
+            self._first.clear()
+        for kind, count in counts.items():
+            if count > self.shown:
+                level, text = first[kind]
+                self.logger.log(level, "%d times in this batch (the first %d logged above): %s",
+                                count, self.shown, text)
 
 
 class RateLimiter:
@@ -105,8 +155,11 @@ class OpenAIBackend:
         self.max_tokens = int(max_tokens)
         self.use_logprobs = bool(use_logprobs)
         self._openai = openai
+        self.key_variable = key_variable
         self._client = openai.OpenAI(api_key=key, base_url=base_url, timeout=timeout, max_retries=0)
         self._retried = 0
+        self._stop = threading.Event()
+        self._repeats = RepeatLimitedLog(log)
 
     def settings(self) -> dict:
         return {"temperature": self.temperature, "max_tokens": self.max_tokens,
@@ -136,24 +189,48 @@ class OpenAIBackend:
     def _judge_one(self, prompt: str, points: int) -> dict:
         for attempt in range(1, self.max_attempts + 1):
             self.limiter.wait()
+            if self._stop.is_set():
+                raise _Cancelled
             try:
                 response = self._request(prompt)
                 return self._read(response, points)
             except Exception as error:  # noqa: BLE001 - classified below, re-raised if not retryable
+                name = type(error).__name__
+                if isinstance(error, (self._openai.AuthenticationError, self._openai.PermissionDeniedError)):
+                    self._stop.set()
+                    raise self._key_rejected(error) from None
                 if not self._retryable(error):
                     if isinstance(error, self._openai.APIError):
-                        log.error("request failed without retry (%s)", type(error).__name__)
-                        return make_judgment(status="failed", reason=type(error).__name__)
+                        self._repeats.log(logging.ERROR, ("failed", name),
+                                          "request failed without retry (%s)", name)
+                        return make_judgment(status="failed", reason=name)
                     raise
                 if attempt == self.max_attempts:
-                    log.error("request failed after %d attempts (%s)", attempt, type(error).__name__)
-                    return make_judgment(status="failed", reason=type(error).__name__)
+                    self._repeats.log(logging.ERROR, ("exhausted", name),
+                                      "request failed after %d attempts (%s)", attempt, name)
+                    return make_judgment(status="failed", reason=name)
                 delay = self.backoff * 2 ** (attempt - 1)
                 self._retried += 1
-                log.warning("retrying in %.2f s after %s (attempt %d of %d)",
-                            delay, type(error).__name__, attempt, self.max_attempts)
-                time.sleep(delay)
+                self._repeats.log(logging.WARNING, ("retry", name),
+                                  "retrying in %.2f s after %s (attempt %d of %d)",
+                                  delay, name, attempt, self.max_attempts)
+                if self._stop.wait(delay):
+                    raise _Cancelled from None
         raise AssertionError("unreachable")
+
+    def _key_rejected(self, error) -> APIKeyRejectedError:
+        """Build the error for a 401 or 403. It leaves out the key and the server's message."""
+        server = self.base_url or str(self._client.base_url)
+        status = getattr(error, "status_code", None)
+        if isinstance(error, self._openai.PermissionDeniedError):
+            advice = f"check that the key has access to the model {self.model!r}"
+        else:
+            advice = "check the key"
+        return APIKeyRejectedError(
+            f"the server at {server} rejected the API key read from ${self.key_variable} "
+            f"(HTTP {status}, {type(error).__name__}): {advice}. No further requests were sent, "
+            "and the judgments received so far are kept."
+        )
 
     def _read(self, response, points: int) -> dict:
         choice = response.choices[0] if response.choices else None
@@ -176,8 +253,45 @@ class OpenAIBackend:
         return make_judgment(rating=parsed.rating)
 
     def judge(self, items: list[dict], points: int, on_judgment) -> None:
-        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
-            futures = {pool.submit(self._judge_one, item["prompt"], points): index
-                       for index, item in enumerate(items)}
+        """Request one judgment per item and call ``on_judgment(index, judgment)`` as each arrives.
+
+        Raises
+        ------
+        APIKeyRejectedError
+            At the first HTTP 401 or 403.
+        KeyboardInterrupt
+            Re-raised after the queued requests are cancelled and the judgments
+            of the requests in flight are passed to ``on_judgment``.
+        """
+        self._stop.clear()
+        pool = ThreadPoolExecutor(max_workers=self.concurrency)
+        futures = {}
+        passed = set()
+        try:
+            for index, item in enumerate(items):
+                futures[pool.submit(self._judge_one, item["prompt"], points)] = index
             for future in as_completed(futures):
                 on_judgment(futures[future], future.result())
+                passed.add(future)
+        except (KeyboardInterrupt, APIKeyRejectedError) as error:
+            self._stop.set()
+            pool.shutdown(wait=False, cancel_futures=True)
+            in_flight = sum(1 for future in futures if future.running())
+            if isinstance(error, KeyboardInterrupt):
+                log.warning("interrupted: cancelled the queued requests, waiting for the %d in flight "
+                            "(interrupt again to stop without their answers)", in_flight)
+            pool.shutdown(wait=True)
+            self._pass_finished(futures, passed, on_judgment)
+            raise
+        finally:
+            self._stop.set()
+            pool.shutdown(wait=False, cancel_futures=True)
+            self._repeats.summarise()
+
+    @staticmethod
+    def _pass_finished(futures: dict, passed: set, on_judgment) -> None:
+        """Pass on the judgments that arrived but were not passed on yet, so they are cached."""
+        for future, index in futures.items():
+            if future in passed or not future.done() or future.cancelled() or future.exception():
+                continue
+            on_judgment(index, future.result())
