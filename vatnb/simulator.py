@@ -442,9 +442,8 @@ def expected_observable_coupling(
     key_text = json.dumps([asdict(settings), list(gain), int(n_samples), int(seed)])
     key = hashlib.sha256(key_text.encode()).hexdigest()[:24]
     path = _cache_folder() / f"expected_{key}.npy"
-    if path.is_file():
-        matrix = np.load(path)
-    else:
+    matrix = _load_cached_matrix(path, (len(VALUES), len(VALUES)))
+    if matrix is None:
         matrix = _estimate_expected(settings, np.asarray(gain, float), int(n_samples), seed)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -454,6 +453,27 @@ def expected_observable_coupling(
         except OSError as error:
             log.warning("could not cache the expected coupling at %s: %s", path, error)
     return pd.DataFrame(matrix, index=list(VALUES), columns=list(VALUES))
+
+
+def _load_cached_matrix(path: Path, shape: tuple[int, int]) -> np.ndarray | None:
+    """Return the matrix cached at ``path``, or None when it is missing or unreadable.
+
+    The file is a pure cache, so a truncated or damaged one is only reported;
+    the caller recomputes the matrix and overwrites the file.
+    """
+    if not path.is_file():
+        return None
+    try:
+        matrix = np.load(path)
+    except (OSError, ValueError, EOFError) as error:
+        log.warning("the simulator cache file %s is unreadable (%s); recomputing and overwriting it",
+                    path, error)
+        return None
+    if matrix.shape != shape:
+        log.warning("the simulator cache file %s has shape %s, expected %s; recomputing and "
+                    "overwriting it", path, matrix.shape, shape)
+        return None
+    return matrix
 
 
 def _estimate_expected(
