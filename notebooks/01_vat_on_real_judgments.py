@@ -47,6 +47,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
+from myst_nb import glue
 
 from vatnb import data, metrics, plots, ratings
 from vatnb.provenance import provenance_table
@@ -190,6 +191,12 @@ display(Markdown(
     f"- The load is {'even' if summary.gini < 0.1 else 'uneven'} across values "
     f"(Gini {summary.gini:.3f}); the largest VAT(u) belong to {', '.join(top)}."
 ))
+# Values that the book's claims page quotes from this run.
+glue("n_samples", int(summary.n_samples), display=False)
+glue("nvat", float(summary.nvat), display=False)
+glue("gini", float(summary.gini), display=False)
+glue("null_floor", float(summary.null_floor), display=False)
+glue("top_values", ", ".join(top), display=False)
 
 # %% [markdown]
 # ## What this shows and what it does not

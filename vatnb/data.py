@@ -125,14 +125,18 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _verified(path: Path, entry: DataFile) -> Path:
+def _verified(path: Path, entry: DataFile, in_data_dir: bool = False) -> Path:
     actual = sha256_of(path)
     if actual != entry.sha256:
+        if in_data_dir:
+            fix = (f"This copy comes from {DATA_DIR_VARIABLE}: replace it with the file of that commit, "
+                   f"or unset {DATA_DIR_VARIABLE} to download a verified copy into the cache.")
+        else:
+            fix = ("Delete this cached copy and fetch it again, or point "
+                   f"{DATA_DIR_VARIABLE} at an unmodified copy.")
         raise ChecksumError(
             f"{path} has SHA-256 {actual}, expected {entry.sha256} "
-            f"(the file at commit {COMMIT[:12]} of {REPOSITORY}). "
-            "Delete it and fetch it again, or point "
-            f"{DATA_DIR_VARIABLE} at an unmodified copy."
+            f"(the file at commit {COMMIT[:12]} of {REPOSITORY}). {fix}"
         )
     return path
 
@@ -162,7 +166,7 @@ def fetch(key: str, download: bool = True) -> Path:
     if data_dir:
         candidate = Path(data_dir).expanduser() / entry.local_path
         if candidate.is_file():
-            return _verified(candidate, entry)
+            return _verified(candidate, entry, in_data_dir=True)
         raise DataUnavailableError(
             f"{DATA_DIR_VARIABLE}={data_dir} is set but {candidate} does not exist. "
             f"Point {DATA_DIR_VARIABLE} at a folder laid out like the original "

@@ -501,6 +501,10 @@ def resampling_bars(table: pd.DataFrame, title: str, source: str) -> plt.Figure:
     axes.scatter(table["observed"].astype(float), table.index.astype(str), color="black",
                  zorder=3, s=12, label="all scenes")
     axes.invert_yaxis()
+    # Room right of the longest whisker, so that the legend in the lower right covers no bar.
+    right = np.nanmax([(table["mean"] + table["std"]).astype(float).max(), table["observed"].astype(float).max()])
+    if np.isfinite(right) and right > 0:
+        axes.set_xlim(0.0, 1.3 * right)
     axes.set_xlabel("nVAT (bar: mean over draws, whisker: std)")
     axes.set_title(title)
     axes.legend(loc="lower right", fontsize=8)

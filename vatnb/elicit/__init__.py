@@ -7,7 +7,7 @@ simulator) and :class:`ReplayBackend` (``replay``, a file of earlier records).
 The HF and OpenAI backends import their heavy dependencies only when used.
 """
 
-from vatnb.elicit.cache import JudgmentCache, judgment_key
+from vatnb.elicit.cache import CacheError, CorruptCacheError, JudgmentCache, judgment_key
 from vatnb.elicit.engine import elicit, make_judgment, probabilities_to_judgment, unreadable_counts
 from vatnb.elicit.replay import ReplayBackend, ReplayMissError
 from vatnb.elicit.simulated import SimulatedBackend
@@ -20,7 +20,7 @@ def __getattr__(name):
         from vatnb.elicit import hf
 
         return getattr(hf, name)
-    if name in ("OpenAIBackend", "reject_secret_parameters"):
+    if name in ("OpenAIBackend", "APIKeyRejectedError", "reject_secret_parameters"):
         from vatnb.elicit import openai_backend
 
         return getattr(openai_backend, name)
@@ -29,6 +29,8 @@ def __getattr__(name):
 
 __all__ = [
     "BACKENDS",
+    "CacheError",
+    "CorruptCacheError",
     "JudgmentCache",
     "judgment_key",
     "elicit",
@@ -38,6 +40,7 @@ __all__ = [
     "HFBackend",
     "likert_probabilities",
     "OpenAIBackend",
+    "APIKeyRejectedError",
     "reject_secret_parameters",
     "ReplayBackend",
     "ReplayMissError",

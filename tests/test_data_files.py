@@ -1,0 +1,55 @@
+"""The data fetcher verifies every copy against its pinned SHA-256, and its errors name the fix."""
+
+import hashlib
+
+import pytest
+
+from vatnb import data
+
+KEY = "ratings/gpt-4o-mini"
+
+
+def write_wrong_copy(folder):
+    path = folder / data.FILES[KEY].local_path
+    path.parent.mkdir(parents=True)
+    path.write_text("not the pinned file\n")
+    return path
+
+
+def test_modified_copy_in_data_dir(tmp_path, monkeypatch):
+    path = write_wrong_copy(tmp_path)
+    monkeypatch.setenv(data.DATA_DIR_VARIABLE, str(tmp_path))
+    with pytest.raises(data.ChecksumError) as error:
+        data.fetch(KEY, download=False)
+    message = str(error.value)
+    assert str(path) in message
+    assert hashlib.sha256(b"not the pinned file\n").hexdigest() in message
+    assert f"This copy comes from {data.DATA_DIR_VARIABLE}" in message
+    assert "Delete this cached copy" not in message
+
+
+def test_modified_copy_in_cache(tmp_path, monkeypatch):
+    monkeypatch.delenv(data.DATA_DIR_VARIABLE, raising=False)
+    monkeypatch.setenv(data.CACHE_DIR_VARIABLE, str(tmp_path))
+    path = write_wrong_copy(tmp_path / "value-action-lens")
+    with pytest.raises(data.ChecksumError) as error:
+        data.fetch(KEY, download=False)
+    message = str(error.value)
+    assert str(path) in message
+    assert "Delete this cached copy" in message
+
+
+def test_missing_file_in_data_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv(data.DATA_DIR_VARIABLE, str(tmp_path))
+    with pytest.raises(data.DataUnavailableError) as error:
+        data.fetch(KEY, download=False)
+    assert data.FILES[KEY].local_path in str(error.value)
+    assert "does not exist" in str(error.value)
+
+
+def test_no_copy_and_no_download(tmp_path, monkeypatch):
+    monkeypatch.delenv(data.DATA_DIR_VARIABLE, raising=False)
+    monkeypatch.setenv(data.CACHE_DIR_VARIABLE, str(tmp_path))
+    with pytest.raises(data.DataUnavailableError) as error:
+        data.fetch(KEY, download=False)
+    assert "downloads are off" in str(error.value)
