@@ -52,3 +52,17 @@ def test_chapter_kernel_uses_unix_sockets(tmp_path, monkeypatch, capfd):
     assert "3\n" in printed
     assert "without encryption" not in capfd.readouterr().err
     assert list(kernel_folders.iterdir()) == []
+
+
+def test_long_temporary_folder_falls_back_to_tcp(tmp_path, monkeypatch):
+    from jupyter_client.manager import AsyncKernelManager
+
+    deep = tmp_path / ("x" * 120)
+    deep.mkdir()
+    monkeypatch.setattr("tempfile.tempdir", str(deep))
+    with book.unix_socket_kernels() as manager_class:
+        assert manager_class is AsyncKernelManager
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    with book.unix_socket_kernels() as manager_class:
+        assert manager_class is not AsyncKernelManager
+        assert manager_class().transport == "ipc"

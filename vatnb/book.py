@@ -34,6 +34,9 @@ NOTEBOOK_DIR = Path("notebooks")
 KERNEL_SPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 
 
+MAX_SOCKET_PATH_BYTES = 103  # macOS allows 103 bytes, Linux 107
+
+
 @contextlib.contextmanager
 def unix_socket_kernels():
     """Yield a kernel manager class whose kernels talk to papermill over Unix sockets.
@@ -41,7 +44,8 @@ def unix_socket_kernels():
     With the default TCP transport every kernel listens on loopback ports and
     logs a warning that the traffic is unencrypted. Unix sockets in a private
     temporary folder (mode 0700) need no port and are removed afterwards. On
-    Windows, which has no such sockets in pyzmq, the default TCP manager is used.
+    Windows, which has no such sockets in pyzmq, and where the temporary
+    folder's path is too long for a socket path, the default TCP manager is used.
     """
     from jupyter_client.manager import AsyncKernelManager
     from traitlets import default
@@ -50,6 +54,11 @@ def unix_socket_kernels():
         yield AsyncKernelManager
         return
     with tempfile.TemporaryDirectory(prefix="vatnb-kernel-") as folder:
+        # jupyter_client names the sockets kernel-ipc-1 to kernel-ipc-5 in this folder.
+        if len(os.path.join(folder, "kernel-ipc-99").encode()) > MAX_SOCKET_PATH_BYTES:
+            log.info("temporary folder %s is too long for kernel sockets; using TCP on loopback", folder)
+            yield AsyncKernelManager
+            return
 
         class UnixSocketKernelManager(AsyncKernelManager):
             @default("transport")
