@@ -304,7 +304,7 @@ print(f"smallest N that clears the floor: {smallest_n}; this chapter's N: {summa
 # A planted coupling of 0.5 is strong: C = 0.5 I + 0.5 K gives neighbours on the
 # circumplex a correlation of about 0.4 and opposites about -0.5, and with 45 pairs
 # pulling the same way a handful of samples is enough. Weaker
-# couplings, such as the paper's reported nVAT of 0.10-0.15, need far more samples before
+# couplings, such as the paper's reported nVAT of 0.09-0.15, need far more samples before
 # they separate from noise: the floor falls only as 1/sqrt(N). Try `rho=0.1`.
 # ```
 

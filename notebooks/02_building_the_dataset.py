@@ -25,7 +25,7 @@
 # | you need | |
 # |---|---|
 # | concepts | prompt templates, LLM-as-judge, stratified splits |
-# | compute | CPU, about 1 minute with the defaults |
+# | compute | CPU, under 30 seconds with the defaults |
 # | API key | none by default; `backend="openai"` reads the key from `api_key_variable` |
 # | data | none by default; set `VATNB_DATA_DIR` to see the real ValueActionLens actions |
 

@@ -25,7 +25,7 @@
 # | you need | |
 # |---|---|
 # | concepts | Likert scales, rank correlation, the VAT definitions (chapter 1) |
-# | compute | CPU, a few minutes with the defaults; a GPU for `hf` with a real model |
+# | compute | CPU, under a minute with the defaults; a GPU for `hf` with a real model |
 # | data | the built-in templated scenes (placeholder text, no download) |
 # | API key | only for `backend="openai"`, read from the environment variable named below |
 
@@ -46,6 +46,7 @@ batch_size: int = 8  # hf: prompts per forward pass
 concurrency: int = 4  # openai: parallel requests
 requests_per_second: float = 5.0  # openai: most requests started per second
 cache_dir: str = ""  # judgment cache folder, empty means $VATNB_CACHE_DIR or ~/.cache/vatnb
+records_file: str = ""  # CSV file to save the judgment records to, for backend="replay"; empty: not saved
 paper_model: str = "Qwen"  # model whose paper numbers stand beside ours: DeepSeek, GPT, Gemini, Qwen
 sim_rho: float = 0.5  # simulated: planted circumplex coupling strength in [0, 1]
 sim_sigma_m: float = 0.0  # simulated: common-mode shift shared by all values of a sample
@@ -73,7 +74,8 @@ pd.set_option("display.precision", 3)
 parameters = {name: globals()[name] for name in (
     "backend", "model", "base_url", "api_key_variable", "targets", "shots", "protocol",
     "scenes_per_pair", "max_test_scenes", "micro_values_per_value", "seed", "n_resamples",
-    "batch_size", "concurrency", "requests_per_second", "cache_dir", "paper_model", "sim_rho", "sim_sigma_m",
+    "batch_size", "concurrency", "requests_per_second", "cache_dir", "records_file", "paper_model", "sim_rho",
+    "sim_sigma_m",
     "sim_gain_overrides")}
 elicit.reject_secret_parameters(parameters)
 if seed < 0:
@@ -178,6 +180,11 @@ for condition, prefix in conditions.items():
     frames.append(elicit.elicit(items, judge, cache, progress=False))
 records = pd.concat(frames, ignore_index=True)
 display(elicit.unreadable_counts(records))
+if records_file:
+    Path(records_file).parent.mkdir(parents=True, exist_ok=True)
+    records.to_csv(records_file, index=False)
+    display(Markdown(f"Saved {len(records)} judgment records to `{records_file}`. Replay them with "
+                     f"`-p backend replay -p model {records_file}` and the same scene and target parameters."))
 
 # %% [markdown]
 # ## 4. The Table-2-shaped result beside the paper's
@@ -365,7 +372,7 @@ for shot_count in (2, 4, 8):
 #
 # ### Exercise 3: how many scenes until the paper's nVAT is visible?
 #
-# The paper reports nVAT of about 0.10 to 0.15. For 10 values, find by hand the smallest
+# The paper reports nVAT from 0.09 to 0.15 (Table 2). For 10 values, find by hand the smallest
 # number of paired samples N at which the null floor sqrt(9/(N-1)) falls below 0.10, and
 # check your answer with `metrics.null_floor`. How does it compare with the N of this
 # chapter's run?

@@ -403,7 +403,7 @@ top_counts_by_hand = {"Power": 3, "Security": 3, "Hedonism": 2, "Tradition": 1}
 half = casestudies.coordination_hubs(toy_vat, k=2, share=0.5)
 three_quarters = casestudies.coordination_hubs(toy_vat, k=2, share=0.75)
 display(half)
-assert half["top_k"].to_dict() == top_counts_by_hand, "top-K counts differ from the hand count"
+assert half["in_top_k"].to_dict() == top_counts_by_hand, "top-K counts differ from the hand count"
 assert half.index[half["hub"]].tolist() == ["Power", "Security", "Hedonism"], "f = 0.5 hubs are wrong"
 assert three_quarters.index[three_quarters["hub"]].tolist() == ["Power", "Security"], "f = 0.75 hubs are wrong"
 

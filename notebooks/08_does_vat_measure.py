@@ -14,7 +14,7 @@
 # # Does VAT measure what it claims?
 #
 # The Value Alignment Tax (Chen and Shen, section 3) reads the rank correlations of
-# value shifts across samples as coupling, and reports nVAT values of about 0.10-0.15
+# value shifts across samples as coupling, and reports nVAT values of 0.09-0.15
 # (paper, Tables 2 and 10). Before trusting such numbers, a reader needs to know three
 # things, and this chapter measures each of them:
 #
@@ -33,7 +33,7 @@
 # | you need | |
 # |---|---|
 # | concepts | rank correlation, permutation tests |
-# | compute | CPU, about 3-4 minutes at the defaults |
+# | compute | CPU, under a minute at the defaults |
 # | data | simulation (no data) for steps 1-3; the ValueActionLens ratings for step 4 (`VATNB_DATA_DIR` or the checked download) |
 # | API key | none |
 
@@ -199,6 +199,8 @@ display(Markdown(
     f"{pairs['nVAT difference'].max():.2f}):"
 ))
 display(pairs[pairs["distinguishable"]])
+glue("comparable_pairs", len(pairs), display=False)
+glue("distinguishable_pairs", int(pairs["distinguishable"].sum()), display=False)
 
 # %% [markdown]
 # ## 3. Common-mode shifts

@@ -98,7 +98,7 @@ def test_coordination_hubs_by_hand():
         index=["c1", "c2", "c3"],
     )
     hubs = cs.coordination_hubs(vat, k=2, share=0.5)
-    assert hubs["top_k"].to_dict() == {"A": 3, "B": 2, "C": 1, "D": 0}
+    assert hubs["in_top_k"].to_dict() == {"A": 3, "B": 2, "C": 1, "D": 0}
     assert hubs.index[hubs["hub"]].tolist() == ["A", "B"]
     assert cs.coordination_hubs(vat, k=2, share=1.0)["hub"].sum() == 1
 

@@ -15,6 +15,8 @@ import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -115,6 +117,31 @@ def test_cache_key_depends_on_settings(tmp_path):
         elicit(items, backend, cache, progress=False)
         assert len(cache) == 8
     assert backend.calls == 8
+
+
+def test_replay_edited_file_not_served_from_cache(tmp_path):
+    items = _items(6)
+    recorded = elicit(items, CountingBackend(), None, progress=False)
+    path = tmp_path / "records.csv"
+    recorded.to_csv(path, index=False)
+    with JudgmentCache(tmp_path / "c.sqlite") as cache:
+        first = elicit(items, ReplayBackend(path), cache, progress=False)
+        edited = recorded.assign(rating=recorded["rating"].map({1: 5, 2: 4, 3: 3, 4: 2, 5: 1}))
+        edited.to_csv(path, index=False)
+        second = elicit(items, ReplayBackend(path), cache, progress=False)
+    np.testing.assert_array_equal(first["rating"], recorded["rating"])
+    np.testing.assert_array_equal(second["rating"], edited["rating"])
+
+
+def test_replay_rejects_non_table_file(tmp_path):
+    path = tmp_path / "judgments.sqlite"
+    path.write_bytes(b"SQLite format 3\x00\xdf\xff")
+    with pytest.raises(ValueError, match="not a .csv or .parquet file"):
+        ReplayBackend(path)
+    binary = tmp_path / "records.csv"
+    binary.write_bytes(b"\xdf\xff\x00\x01")
+    with pytest.raises(ValueError, match="could not be read"):
+        ReplayBackend(binary)
 
 
 def test_replay_backend(tmp_path):
@@ -224,6 +251,32 @@ def test_hf_backend_judgments(tiny_model, tmp_path):
     assert records["rating"].between(1, 5).all()
     assert records["valid_mass"].between(0, 1).all()
     assert records["expected_rating"].between(1, 5).all()
+
+
+def test_weights_fingerprint_follows_files(tmp_path):
+
+    from vatnb.elicit.hf import local_weights_fingerprint
+
+    (tmp_path / "config.json").write_text("{}")
+    weights = tmp_path / "model.safetensors"
+    weights.write_bytes(b"0" * 16)
+    (tmp_path / "README.md").write_text("notes")
+    first = local_weights_fingerprint(tmp_path)
+    (tmp_path / "README.md").write_text("other notes")
+    assert local_weights_fingerprint(tmp_path) == first
+    status = weights.stat()
+    os.utime(weights, ns=(status.st_atime_ns, status.st_mtime_ns + 1_000_000_000))
+    assert local_weights_fingerprint(tmp_path) != first
+
+
+def test_hf_settings_name_local_weights(tiny_model):
+    from vatnb.elicit.hf import HFBackend, local_weights_fingerprint
+
+    path, model, tokenizer = tiny_model
+    backend = HFBackend(str(path), model=model, tokenizer=tokenizer)
+    assert backend.settings()["weights"] == local_weights_fingerprint(Path(path))
+    hub = HFBackend("Qwen/Qwen3-4B-Instruct-2507", model=model, tokenizer=tokenizer)
+    assert "weights" not in hub.settings()
 
 
 # ---------------------------------------------------------------------------

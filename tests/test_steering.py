@@ -127,13 +127,24 @@ def test_chapter_runs_with_hf(tmp_path):
     from vatnb.tinymodel import tiny_qwen3
 
     model_path = tiny_qwen3(tmp_path / "tiny")
-    output = _execute_chapter(tmp_path, {
-        "backend": "hf", "model": str(model_path), "targets": "Security:reinforce", "shots": "2",
-        "scenes_per_pair": 1, "max_test_scenes": 4, "micro_values_per_value": 1, "n_resamples": 5,
-    })
+    shared = {"targets": "Security:reinforce", "shots": "2", "scenes_per_pair": 1, "max_test_scenes": 4,
+              "micro_values_per_value": 1, "n_resamples": 5}
+    recorded = tmp_path / "records.csv"
+    output = _execute_chapter(tmp_path, {"backend": "hf", "model": str(model_path),
+                                         "records_file": str(recorded), **shared})
     text = output.read_text()
     assert "paper, Table 2/10" in text
     assert "next-token probabilities" in text
+
+    # The saved records replay to the same judgments, through a fresh cache.
+    replay_dir = tmp_path / "replay"
+    replay_dir.mkdir()
+    replayed = tmp_path / "replayed.csv"
+    _execute_chapter(replay_dir, {"backend": "replay", "model": str(recorded),
+                                  "records_file": str(replayed), **shared})
+    first, second = pd.read_csv(recorded), pd.read_csv(replayed)
+    assert len(first) == len(second) > 0
+    pd.testing.assert_series_equal(first["rating"], second["rating"])
 
 
 @pytest.mark.book
@@ -141,3 +152,34 @@ def test_chapter_rejects_api_key_parameter(tmp_path):
     papermill = pytest.importorskip("papermill")
     with pytest.raises(papermill.PapermillExecutionError, match="environment variable"):
         _execute_chapter(tmp_path, {"backend": "openai", "api_key_variable": "sk-abcdefghijklmnop1234"})
+
+
+def test_circumplex_projection_without_load():
+    import matplotlib.pyplot as plt
+    import numpy as np
+    import pandas as pd
+
+    from vatnb.plots_steering import circumplex_projection
+    from vatnb.taxonomy import VALUES
+
+    for loads in (pd.Series(np.nan, index=list(VALUES)), pd.Series(0.0, index=list(VALUES))):
+        figure = circumplex_projection(loads, "constant ratings", "test")
+        texts = [text.get_text() for text in figure.axes[0].texts]
+        plt.close(figure)
+        assert any("no load to place" in text for text in texts)
+
+
+def test_circumplex_projection_resultant_points_to_load():
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from vatnb.plots_steering import circumplex_projection
+    from vatnb.taxonomy import VALUES
+
+    loads = pd.Series(0.01, index=list(VALUES))
+    loads[VALUES[0]] = 1.0
+    figure = circumplex_projection(loads, "one value", "test")
+    title = figure.axes[0].get_title()
+    plt.close(figure)
+    assert "resultant length" in title
+    assert float(title.split("resultant length ")[1].split(" ")[0]) > 0.8

@@ -161,10 +161,26 @@ def test_real_common_mode_framing(real_data):
 
 def test_comparable_gain_pairs_table2():
     pairs = validation.comparable_gain_pairs()
-    # Of the 65 pairs of Table 2 cells whose Gains differ by at most 0.02, 4 have nVATs
-    # that differ by more than twice their combined printed std.
-    assert len(pairs) == 65
-    assert int(pairs["distinguishable"].sum()) == 4
+    # Of the 90 pairs of Table 2 cells whose Gains differ by at most 0.02 (40 of them by
+    # exactly 0.02), 5 have nVATs that differ by more than twice their combined printed std.
+    assert len(pairs) == 90
+    assert int(pairs["distinguishable"].sum()) == 5
+
+
+def test_comparable_gain_boundary_counts():
+    table = pd.DataFrame(
+        {
+            "model": ["A", "B", "C"],
+            "target": ["Power"] * 3,
+            "shots": [2, 2, 2],
+            "gain": [0.08, 0.06, 0.0399],
+            "nvat": [0.10, 0.10, 0.10],
+            "nvat_std": [0.01, 0.01, 0.01],
+        }
+    )
+    pairs = validation.comparable_gain_pairs(table)
+    # 0.08 - 0.06 is 0.020000000000000004 in floating point but 0.02 as printed.
+    assert list(zip(pairs["a"], pairs["b"])) == [("A Power 2-shot", "B Power 2-shot")]
 
 
 def test_comparable_gain_pairs_hand_case():

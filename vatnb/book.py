@@ -323,11 +323,12 @@ def execute_chapters(
 
     timings: dict[str, float] = {}
     failures: dict[str, ChapterFailed] = {}
-    for name in chapters or chapter_names(root):
-        source = chapter_source(name, root)
+    for requested in chapters or chapter_names(root):
+        source = chapter_source(requested, root)
+        name = source.stem
         target = root / CHAPTER_DIR / f"{name}.ipynb"
-        log.info("executing chapter %s", name)
-        print(f"[vatnb] executing {name} ...", flush=True)
+        log.info("building chapter %s", name)
+        print(f"[vatnb] {name} ...", flush=True)
         start = time.perf_counter()
         reused = False
         try:
@@ -338,7 +339,11 @@ def execute_chapters(
             failures[name] = failure
             # A failed chapter must not reach the book with partial outputs.
             target.unlink(missing_ok=True)
-        timings[name + (" (reused)" if reused else "")] = time.perf_counter() - start
+        elapsed = time.perf_counter() - start
+        if name not in failures:
+            outcome = "reused: unchanged since its last run" if reused else f"executed in {elapsed:.1f} s"
+            print(f"[vatnb] {name}: {outcome}", flush=True)
+        timings[name + (" (reused)" if reused else "")] = elapsed
     return timings, failures
 
 

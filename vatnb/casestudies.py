@@ -167,7 +167,7 @@ def coordination_hubs(vat_by_condition: pd.DataFrame, k: int = 3, share: float =
 
     Returns
     -------
-    DataFrame indexed by value: ``top_k`` (conditions where it is in the top
+    DataFrame indexed by value: ``in_top_k`` (number of conditions where it is in the top
     K), ``conditions``, ``frequency`` (their ratio), ``mean_vat`` and ``hub``.
     """
     if not 0.0 < share <= 1.0:
@@ -180,7 +180,7 @@ def coordination_hubs(vat_by_condition: pd.DataFrame, k: int = 3, share: float =
     conditions = len(vat_by_condition)
     table = pd.DataFrame(
         {
-            "top_k": counts,
+            "in_top_k": counts,
             "conditions": conditions,
             "frequency": counts / conditions,
             "mean_vat": vat_by_condition.mean(axis=0),

@@ -74,9 +74,21 @@ def circumplex_projection(vat: pd.Series, title: str, source: str, axis=None) ->
     if axis is None:
         figure, axis = plt.subplots(figsize=(4.6, 4.6))
     loads = vat.dropna()
-    ratio = loads / np.sqrt((loads**2).mean())
     circle = np.linspace(0, 2 * np.pi, 200)
     axis.plot(np.cos(circle), np.sin(circle), color="0.8", linewidth=0.8)
+    axis.set_xlim(-1.9, 1.9)
+    axis.set_ylim(-1.9, 1.9)
+    axis.set_aspect("equal")
+    axis.axis("off")
+    if loads.empty or not loads.sum() > 0:
+        # Every VAT(v) is NaN (constant shifts) or 0, so there is no load to place.
+        axis.text(0, 0, "VAT(v) undefined or zero\nfor every value:\nno load to place",
+                  ha="center", va="center", fontsize=8)
+        axis.set_title(title, fontsize=9)
+        if figure is not None:
+            _add_source(figure, source)
+        return figure if figure is not None else axis.figure
+    ratio = loads / np.sqrt((loads**2).mean())
     points = np.array([_position(v) for v in loads.index])
     scaled = points * ratio.to_numpy()[:, None]
     closed = np.vstack([scaled, scaled[:1]])
@@ -87,10 +99,6 @@ def circumplex_projection(vat: pd.Series, title: str, source: str, axis=None) ->
     resultant = (points * loads.to_numpy()[:, None]).sum(axis=0) / loads.sum()
     axis.annotate("", xy=tuple(resultant * 1.4), xytext=(0, 0),
                   arrowprops={"arrowstyle": "->", "color": POSITIVE, "linewidth": 2})
-    axis.set_xlim(-1.9, 1.9)
-    axis.set_ylim(-1.9, 1.9)
-    axis.set_aspect("equal")
-    axis.axis("off")
     axis.set_title(f"{title}\nresultant length {np.hypot(*resultant):.2f} (arrow x1.4)", fontsize=9)
     if figure is not None:
         _add_source(figure, source)

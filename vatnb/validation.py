@@ -589,7 +589,8 @@ def comparable_gain_pairs(
     for first in range(len(records)):
         for second in range(first + 1, len(records)):
             a, b = records.iloc[first], records.iloc[second]
-            if abs(a["gain"] - b["gain"]) > gain_tolerance:
+            # Printed gains have two decimals, so 0.08 - 0.06 must count as 0.02, not 0.020000000000000004.
+            if abs(a["gain"] - b["gain"]) > gain_tolerance + metrics.GAIN_TOLERANCE:
                 continue
             spread = float(np.hypot(a["nvat_std"], b["nvat_std"]))
             difference = float(abs(a["nvat"] - b["nvat"]))

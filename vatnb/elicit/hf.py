@@ -13,9 +13,11 @@ The same code runs a tiny local model on a CPU and, given a hub id such as
 from __future__ import annotations
 
 import copy
+import hashlib
 import inspect
 import logging
 import warnings
+from pathlib import Path
 
 import numpy as np
 
@@ -213,6 +215,23 @@ def load_model(model_id: str, device: str | None = None, dtype: str = "auto"):
     return model, tokenizer
 
 
+WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".gguf")
+
+
+def local_weights_fingerprint(folder: Path) -> str:
+    """Return a SHA-256 over the names, sizes and modification times of a model folder's weight files.
+
+    Sizes and times stand in for the contents, which can be gigabytes: a
+    retrained or replaced checkpoint changes at least its modification time.
+    """
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and (path.suffix in WEIGHT_SUFFIXES or path.name == "config.json"):
+            status = path.stat()
+            digest.update(f"{path.relative_to(folder)}:{status.st_size}:{status.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
 class HFBackend:
     """Backend ``hf``: a transformers causal LM read by next-token probabilities.
 
@@ -240,8 +259,12 @@ class HFBackend:
         self._model, self._tokenizer = model, tokenizer
 
     def settings(self) -> dict:
-        return {"reading": "next-token-probabilities", "chat_template": self.use_chat_template,
-                "dtype": str(self.dtype)}
+        settings = {"reading": "next-token-probabilities", "chat_template": self.use_chat_template,
+                    "dtype": str(self.dtype)}
+        if Path(self.model).is_dir():
+            # A local folder can be retrained in place under the same name.
+            settings["weights"] = local_weights_fingerprint(Path(self.model))
+        return settings
 
     def judge(self, items: list[dict], points: int, on_judgment) -> None:
         prompts = [item["prompt"] for item in items]

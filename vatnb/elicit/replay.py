@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from pathlib import Path
 
@@ -21,15 +22,34 @@ class ReplayMissError(KeyError):
         return str(self.args[0])
 
 
+RECORDS_HELP = (
+    "pass a CSV or Parquet file of records with the columns prompt and rating, or "
+    f"{', '.join(MATCH_COLUMNS)} and rating, such as the records file a chapter saves"
+)
+
+
 def _read_table(source) -> pd.DataFrame:
     if isinstance(source, pd.DataFrame):
         return source
     path = Path(source)
     if not path.is_file():
-        raise FileNotFoundError(f"replay file {path} not found; pass a CSV or Parquet file of records")
-    if path.suffix == ".parquet":
-        return pd.read_parquet(path)
-    return pd.read_csv(path)
+        raise FileNotFoundError(f"replay file {path} not found; {RECORDS_HELP}")
+    if path.suffix not in (".csv", ".parquet"):
+        raise ValueError(f"replay file {path} is not a .csv or .parquet file; {RECORDS_HELP}")
+    try:
+        if path.suffix == ".parquet":
+            return pd.read_parquet(path)
+        return pd.read_csv(path)
+    except (UnicodeDecodeError, ValueError, OSError) as error:
+        raise ValueError(f"replay file {path} could not be read ({type(error).__name__}); {RECORDS_HELP}") from None
+
+
+def records_fingerprint(table: pd.DataFrame) -> str:
+    """Return a SHA-256 of a records table's contents, so that an edited file gets new cache keys."""
+    digest = hashlib.sha256()
+    digest.update(",".join(map(str, table.columns)).encode())
+    digest.update(pd.util.hash_pandas_object(table, index=False).to_numpy().tobytes())
+    return digest.hexdigest()
 
 
 class ReplayBackend:
@@ -51,6 +71,7 @@ class ReplayBackend:
         missing = [c for c in (*columns, "rating") if c not in table.columns]
         if missing:
             raise ValueError(f"replay table lacks the columns {missing}; found {list(table.columns)}")
+        self.fingerprint = records_fingerprint(table)
         self._lookup = {}
         for row in table.to_dict("records"):
             self._lookup[self._match(row)] = row
@@ -62,7 +83,8 @@ class ReplayBackend:
         return tuple(str(row[c]) for c in MATCH_COLUMNS[:3]) + (int(row["sign"]),)
 
     def settings(self) -> dict:
-        return {"replay": True}
+        # The cache key must change when the file's contents change under the same path.
+        return {"replay": True, "records_sha256": self.fingerprint}
 
     def judge(self, items: list[dict], points: int, on_judgment) -> None:
         for index, item in enumerate(items):
