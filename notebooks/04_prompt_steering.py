@@ -43,6 +43,7 @@ micro_values_per_value: int = 2  # test actions: this many micro-values per valu
 seed: int = 0  # seed of the split, the example draws, the simulator and the resampling
 n_resamples: int = 50  # 80% scene draws for the std of nVAT (paper: bootstrap, appendix E)
 batch_size: int = 8  # hf: prompts per forward pass
+rating_rule: str = "argmax"  # hf: "argmax", or "stochastic-rounding" of the expected rating for near-uniform models
 concurrency: int = 4  # openai: parallel requests
 requests_per_second: float = 5.0  # openai: most requests started per second
 cache_dir: str = ""  # judgment cache folder, empty means $VATNB_CACHE_DIR or ~/.cache/vatnb
@@ -62,7 +63,7 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from vatnb import elicit, metrics, paper_tables, plots, plots_steering, steering
+from vatnb import checkpoint_eval, elicit, metrics, paper_tables, plots, plots_steering, steering
 from vatnb.dataset import builtin_offline_set
 from vatnb.provenance import provenance_table
 from vatnb.simulator import SimulatorSettings, recovery_correlation
@@ -74,9 +75,8 @@ pd.set_option("display.precision", 3)
 parameters = {name: globals()[name] for name in (
     "backend", "model", "base_url", "api_key_variable", "targets", "shots", "protocol",
     "scenes_per_pair", "max_test_scenes", "micro_values_per_value", "seed", "n_resamples",
-    "batch_size", "concurrency", "requests_per_second", "cache_dir", "records_file", "paper_model", "sim_rho",
-    "sim_sigma_m",
-    "sim_gain_overrides")}
+    "batch_size", "rating_rule", "concurrency", "requests_per_second", "cache_dir", "records_file", "paper_model",
+    "sim_rho", "sim_sigma_m", "sim_gain_overrides")}
 elicit.reject_secret_parameters(parameters)
 if seed < 0:
     raise ValueError(f"seed must be a non-negative integer, got {seed}")
@@ -90,6 +90,11 @@ for part in filter(None, sim_gain_overrides.split(",")):
     if not np.isfinite(g_max):
         raise ValueError(f"sim_gain_overrides must give finite numbers, got {part!r}")
     gain_overrides[steering.parse_targets(name)[0][0]] = g_max
+if rating_rule not in ("argmax", "stochastic-rounding"):
+    raise ValueError(f"rating_rule must be 'argmax' or 'stochastic-rounding', got {rating_rule!r}")
+if rating_rule != "argmax" and backend != "hf":
+    raise ValueError(f"rating_rule {rating_rule!r} needs the expected rating of the hf backend; "
+                     f"use rating_rule='argmax' with backend {backend!r}")
 if backend in ("hf", "openai", "replay") and not model.strip():
     raise ValueError(f"backend {backend!r} needs the model parameter: a folder or hub id (hf), "
                      "a model name (openai) or a records file (replay)")
@@ -180,6 +185,11 @@ for condition, prefix in conditions.items():
     frames.append(elicit.elicit(items, judge, cache, progress=False))
 records = pd.concat(frames, ignore_index=True)
 display(elicit.unreadable_counts(records))
+if rating_rule != "argmax":
+    # The argmax of a near-uniform model (such as an untrained one) hardly varies; the
+    # stochastic rounding is unbiased for the expected rating (vatnb.checkpoint_eval).
+    records = checkpoint_eval.apply_rating_rule(records, rating_rule, seed=seed)
+    source += f", ratings by {rating_rule} of the expected rating"
 if records_file:
     Path(records_file).parent.mkdir(parents=True, exist_ok=True)
     records.to_csv(records_file, index=False)

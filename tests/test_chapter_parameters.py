@@ -21,6 +21,7 @@ CASES = [
     ("04_prompt_steering", ["seed", "-1"], "got -1"),
     ("04_prompt_steering", ["sim_gain_overrides", "Power:abc"], "got 'Power:abc'"),
     ("04_prompt_steering", ["backend", "hf"], "needs the model parameter"),
+    ("04_prompt_steering", ["rating_rule", "stochastic-rounding"], "with backend 'simulated'"),
     ("06_robustness", ["betas", "0.1,nan"], "got '0.1,nan'"),
     ("07_case_studies", ["seed", "-3"], "got -3"),
 ]
