@@ -50,15 +50,15 @@ class _Cancelled(Exception):
 
 
 class RepeatLimitedLog:
-    """Log the first ``shown`` messages of each kind, count the rest, and summarise them.
+    """Log the first ``max_logged`` messages of each kind, count the rest, and summarise them.
 
     A kind is any hashable key, for example (event, exception name). Safe to
     call from worker threads.
     """
 
-    def __init__(self, logger: logging.Logger, shown: int = 3):
+    def __init__(self, logger: logging.Logger, max_logged: int = 3):
         self.logger = logger
-        self.shown = shown
+        self.max_logged = max_logged
         self._counts: Counter = Counter()
         self._first: dict = {}
         self._lock = threading.Lock()
@@ -69,20 +69,20 @@ class RepeatLimitedLog:
             count = self._counts[kind]
             if count == 1:
                 self._first[kind] = (level, message % args)
-        if count <= self.shown:
+        if count <= self.max_logged:
             self.logger.log(level, message, *args, stacklevel=2)
 
     def summarise(self) -> None:
-        """Log one line per kind that was logged more than ``shown`` times, then reset."""
+        """Log one line per kind that was logged more than ``max_logged`` times, then reset."""
         with self._lock:
             counts, first = dict(self._counts), dict(self._first)
             self._counts.clear()
             self._first.clear()
         for kind, count in counts.items():
-            if count > self.shown:
+            if count > self.max_logged:
                 level, text = first[kind]
                 self.logger.log(level, "%d times in this batch (the first %d logged above): %s",
-                                count, self.shown, text)
+                                count, self.max_logged, text)
 
 
 class RateLimiter:
