@@ -85,3 +85,19 @@ def test_citations_defined():
         for cited in re.findall(r"\{cite:[pt]\}`([^`]+)`", page.read_text()):
             for key in cited.split(","):
                 assert key.strip() in keys, f"{page.name} cites unknown {key}"
+
+
+GLUE_REFERENCE = re.compile(r"\{glue:text\}`chapters/(\w+)\.ipynb::(\w+):[^`]+`")
+GLUE_CALL = re.compile(r"""\bglue\(\s*["'](\w+)["']""")
+
+
+def test_glue_references_name_glued_keys():
+    # A reference to a key that its chapter never glues only fails late, in the -W book build.
+    references = [(page.name, *match) for page in PAGES
+                  for match in GLUE_REFERENCE.findall(page.read_text(encoding="utf-8"))]
+    assert len(references) >= 30
+    for page, chapter, key in references:
+        source = ROOT / "notebooks" / f"{chapter}.py"
+        assert source.exists(), f"{page} quotes {chapter}, which has no notebook source"
+        glued = set(GLUE_CALL.findall(source.read_text(encoding="utf-8")))
+        assert key in glued, f"{page} quotes {key!r}, which {chapter} never glues"
