@@ -117,3 +117,23 @@ def test_backfire_gives_negative_gain():
     simulation = simulate(1500, settings, target="Hedonism", direction="suppress", shots=(8,), seed=2)
     gain = metrics.gain(_shifts(simulation, "k=8"), "Hedonism", "suppress")
     assert gain < 0
+
+
+def test_covariance_root_unique():
+    from vatnb.simulator import covariance_root, planted_coupling
+
+    for rho in (0.0, 0.5, 1.0):
+        coupling = planted_coupling(rho).to_numpy()
+        root = covariance_root(coupling)
+        assert np.allclose(root, root.T, atol=0)
+        assert np.allclose(root @ root, coupling, atol=1e-12)
+        # Another eigenbasis of the same matrix: rotate the two-dimensional eigenspace of the
+        # repeated circumplex eigenvalue. The symmetric root must not change.
+        eigenvalues, eigenvectors = np.linalg.eigh(coupling)
+        top = eigenvectors[:, -2:]
+        angle = 0.7
+        rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+        rotated = eigenvectors.copy()
+        rotated[:, -2:] = top @ rotation
+        other = (rotated * np.sqrt(np.clip(eigenvalues, 0, None))) @ rotated.T
+        assert np.allclose(other, root, atol=1e-12)

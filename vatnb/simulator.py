@@ -246,15 +246,28 @@ def _cut(latent: np.ndarray, settings: SimulatorSettings) -> np.ndarray:
     return 1 + np.searchsorted(np.asarray(settings.thresholds), latent, side="right")
 
 
+def covariance_root(covariance: np.ndarray) -> np.ndarray:
+    """Return the symmetric square root S of a positive semi-definite matrix, S @ S = covariance.
+
+    Draws z @ S of standard normal rows z have this covariance. The
+    eigenvectors of a repeated eigenvalue (the circumplex kernel has two) are
+    not unique, and LAPACK builds may return different ones, so the factor
+    V sqrt(w) alone would make the same seed draw different shifts on
+    different machines. The symmetric root V diag(sqrt(w)) V^T is unique,
+    so it differs between machines only by float rounding. Eigenvalues
+    below 0 (rounding at rho = 1) count as 0.
+    """
+    eigenvalues, eigenvectors = np.linalg.eigh(covariance)
+    root = (eigenvectors * np.sqrt(np.clip(eigenvalues, 0.0, None))) @ eigenvectors.T
+    return (root + root.T) / 2.0
+
+
 def _post_shifts(
     rng: np.random.Generator, settings: SimulatorSettings, n_samples: int
 ) -> np.ndarray:
     """Draw d_s,post ~ MVN(0, sigma_d^2 C) + m_s * 1 for n_samples samples, shape (N, |V|)."""
-    coupling = planted_coupling(settings.rho).to_numpy()
-    # C is only positive semi-definite at rho = 1, so factor it by eigenvalues.
-    eigenvalues, eigenvectors = np.linalg.eigh(coupling)
-    root = eigenvectors * np.sqrt(np.clip(eigenvalues, 0.0, None))
-    shifts = settings.sigma_d * rng.standard_normal((n_samples, len(VALUES))) @ root.T
+    root = covariance_root(planted_coupling(settings.rho).to_numpy())
+    shifts = settings.sigma_d * rng.standard_normal((n_samples, len(VALUES))) @ root
     common = rng.normal(0.0, settings.sigma_m, size=(n_samples, 1)) if settings.sigma_m else 0.0
     return shifts + common
 
@@ -418,6 +431,11 @@ def _value_means(ratings: np.ndarray, design: pd.DataFrame) -> np.ndarray:
     return per_value.sort_index().to_numpy().T
 
 
+# Part of the cache key of expected couplings. Bump it when the way shifts are
+# drawn from a seed changes, so that no cached estimate of the old draws is reused.
+DRAW_VERSION = 2
+
+
 def _cache_folder() -> Path:
     root = os.environ.get("VATNB_CACHE_DIR") or Path.home() / ".cache" / "vatnb"
     return Path(root) / "simulator"
@@ -439,7 +457,7 @@ def expected_observable_coupling(
     """
     if len(gain) != len(VALUES):
         raise ValueError(f"gain must have one entry per value ({len(VALUES)}), got {len(gain)}")
-    key_text = json.dumps([asdict(settings), list(gain), int(n_samples), int(seed)])
+    key_text = json.dumps([asdict(settings), list(gain), int(n_samples), int(seed), DRAW_VERSION])
     key = hashlib.sha256(key_text.encode()).hexdigest()[:24]
     path = _cache_folder() / f"expected_{key}.npy"
     matrix = _load_cached_matrix(path, (len(VALUES), len(VALUES)))

@@ -37,6 +37,7 @@ from vatnb import metrics
 from vatnb.metrics import UndefinedMetricWarning
 from vatnb.simulator import (
     SimulatorSettings,
+    covariance_root,
     planted_coupling,
     recovery_correlation,
     simulate,
@@ -87,10 +88,8 @@ def latent_shifts(
     if sigma_m < 0 or sigma_d < 0:
         raise ValueError(f"sigma_m and sigma_d must be >= 0, got {sigma_m!r} and {sigma_d!r}")
     rng = np.random.default_rng(seed)
-    coupling = planted_coupling(rho).to_numpy()
-    eigenvalues, eigenvectors = np.linalg.eigh(coupling)
-    root = eigenvectors * np.sqrt(np.clip(eigenvalues, 0.0, None))
-    draws = sigma_d * rng.standard_normal((int(n_samples), N_VALUES)) @ root.T
+    root = covariance_root(planted_coupling(rho).to_numpy())
+    draws = sigma_d * rng.standard_normal((int(n_samples), N_VALUES)) @ root
     draws = draws + rng.normal(0.0, sigma_m, size=(int(n_samples), 1))
     frame = pd.DataFrame(draws, columns=list(VALUES))
     frame.attrs["generator"] = "latent"
