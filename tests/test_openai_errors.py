@@ -107,7 +107,16 @@ def test_interrupt_cancels_queued_requests(monkeypatch):
     assert len(received) == requests_after_return
 
 
-def test_sigint_keeps_arrived_answers(monkeypatch, tmp_path):
+@pytest.fixture
+def default_sigint_handler():
+    # A process started in the background by a non-interactive shell inherits SIGINT as
+    # ignored, and Python then installs no handler, so the test installs the usual one.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_sigint_keeps_arrived_answers(monkeypatch, tmp_path, default_sigint_handler):
     monkeypatch.setenv("VATNB_TEST_KEY", SECRET)
     main_thread = threading.main_thread().ident
 
