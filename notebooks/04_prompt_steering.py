@@ -47,7 +47,7 @@ rating_rule: str = "argmax"  # hf: "argmax", or "stochastic-rounding" of the exp
 concurrency: int = 4  # openai: parallel requests
 requests_per_second: float = 5.0  # openai: most requests started per second
 cache_dir: str = ""  # judgment cache folder, empty means $VATNB_CACHE_DIR or ~/.cache/vatnb
-records_file: str = ""  # CSV file to save the judgment records to, for backend="replay"; empty: not saved
+records_file: str = ""  # CSV file to save the judgment records to, for the replay backend; empty: not saved
 paper_model: str = "Qwen"  # model whose paper numbers stand beside ours: DeepSeek, GPT, Gemini, Qwen
 sim_rho: float = 0.5  # simulated: planted circumplex coupling strength in [0, 1]
 sim_sigma_m: float = 0.0  # simulated: common-mode shift shared by all values of a sample

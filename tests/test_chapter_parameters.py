@@ -9,6 +9,8 @@ import sys
 
 import pytest
 
+from vatnb import book
+
 CASES = [
     ("02_building_the_dataset", ["countries", ""], "got ''"),
     ("03_human_evaluation", ["n_annotators", "1"], "got 1"),
@@ -37,3 +39,16 @@ def test_bad_parameter_fails_at_validation_cell(chapter, parameter, value_text, 
     last_line = result.stderr.strip().splitlines()[-1]
     assert last_line.startswith(f"vatnb: error: chapter {chapter} failed at cell 3: ValueError: {parameter[0]} ")
     assert value_text in last_line
+
+
+@pytest.mark.parametrize("chapter", book.chapter_names())
+def test_papermill_reads_every_parameter(chapter):
+    # papermill parses the parameters cell with its own rules; a line it cannot parse makes
+    # it warn on every run and report a valid parameter as unknown.
+    from papermill.translators import PythonTranslator
+
+    source = book.chapter_source(chapter)
+    notebook = book.read_notebook(source)
+    cell = next(c for c in notebook.cells if "parameters" in c.metadata.get("tags", []))
+    read_by_papermill = [parameter.name for parameter in PythonTranslator.inspect(cell)]
+    assert read_by_papermill == [parameter.name for parameter in book.chapter_parameters(source)]
