@@ -59,8 +59,8 @@ pre_model, pre_variant = ratings.parse_condition(pre)
 post_model, post_variant = ratings.parse_condition(post)
 if seed < 0:
     raise ValueError(f"seed must be a non-negative integer, got {seed}")
-if pre == post:
-    raise ValueError(f"pre and post are the same condition {pre!r}; every shift would be 0")
+if (pre_model, pre_variant) == (post_model, post_variant):
+    raise ValueError(f"pre {pre!r} and post {post!r} name the same condition; every shift would be 0")
 if sample_unit not in ratings.SAMPLE_UNITS:
     raise ValueError(f"sample_unit must be one of {list(ratings.SAMPLE_UNITS)}, got {sample_unit!r}")
 if sample_unit == "context_prompt" and pre_variant != post_variant:
@@ -230,10 +230,19 @@ glue("top_values", ", ".join(top), display=False)
 import numpy as np
 
 n_values = int(summary.vat.notna().sum())
-floor_by_hand = np.sqrt((n_values - 1) / (summary.n_samples - 1))
-assert abs(floor_by_hand - summary.null_floor) < 1e-12, "the floor formula disagrees with vatnb"
-print(f"|V| = {n_values}, N = {summary.n_samples}: floor = {floor_by_hand:.4f}")
-if n_permutations > 0:
+if n_values < 2 or summary.n_samples < 2:
+    floor_by_hand = float("nan")
+    print(f"|V| = {n_values}, N = {summary.n_samples}: too few values with a defined VAT for a floor")
+elif centered:
+    # The centred coupling has its own floor, sqrt(1/(|V|-1) + (|V|-1)/(N-1)).
+    floor_by_hand = np.sqrt(1 / (n_values - 1) + (n_values - 1) / (summary.n_samples - 1))
+else:
+    floor_by_hand = np.sqrt((n_values - 1) / (summary.n_samples - 1))
+if np.isfinite(floor_by_hand):
+    assert abs(floor_by_hand - summary.null_floor) < 1e-12, "the floor formula disagrees with vatnb"
+    print(f"|V| = {n_values}, N = {summary.n_samples}: floor = {floor_by_hand:.4f}"
+          + (" (centred)" if centered else ""))
+if n_permutations > 0 and np.isfinite(floor_by_hand):
     null_mean = float(np.nanmean(summary.null_draws))
     print(f"mean of {n_permutations} permutation draws = {null_mean:.4f} "
           f"({null_mean / floor_by_hand:.1%} of the floor)")

@@ -154,9 +154,12 @@ else:
     judges = {name: generation.make_backend(backend, name, base_url, api_key_variable) for name in judge_list}
     display(Markdown(f"**Backend: `{backend}`**, generator `{model}`, judges {judge_list}."))
 
+# Progress bars only for a real model, because its calls take time. The stand-in returns at once.
+show_progress = backend != "offline-template"
 pairs = [(country, topic) for country in country_list for topic in topic_list]
-scenes = generation.generate_scenes(generator, pairs, scenes_per_pair, cache, settings)
-actions = generation.generate_actions(generator, scenes, micro_value_list, cache, settings)
+scenes = generation.generate_scenes(generator, pairs, scenes_per_pair, cache, settings, progress=show_progress)
+actions = generation.generate_actions(generator, scenes, micro_value_list, cache, settings,
+                                      progress=show_progress)
 display(scenes[["scene_id", "scene", "constraint_ok"]])
 display(actions[["scene_id", "micro_value", "polarity", "action", "violations"]])
 print(f"{len(cache)} responses in the cache at {cache.directory}")
@@ -170,8 +173,8 @@ print(f"{len(cache)} responses in the cache at {cache.directory}")
 # as unreadable and left out of the means.
 
 # %%
-scene_verdicts = generation.judge_scenes(judges, scenes, cache=cache)
-action_verdicts = generation.judge_actions(judges, actions, cache=cache)
+scene_verdicts = generation.judge_scenes(judges, scenes, cache=cache, progress=show_progress)
+action_verdicts = generation.judge_actions(judges, actions, cache=cache, progress=show_progress)
 constraint_counts = pd.DataFrame({
     "items": [len(scenes), len(actions)],
     "violating": [int((~scenes["constraint_ok"]).sum()), int((~actions["constraint_ok"]).sum())],

@@ -101,6 +101,12 @@ if backend in ("hf", "openai", "replay") and not model.strip():
                      "a model name (openai) or a records file (replay)")
 if backend not in elicit.BACKENDS:
     raise ValueError(f"backend must be one of {elicit.BACKENDS}, got {backend!r}")
+if protocol not in steering.PROTOCOLS:
+    raise ValueError(f"protocol must be one of {steering.PROTOCOLS}, got {protocol!r}")
+if backend == "simulated" and protocol != "action-endorsement":
+    raise ValueError(f"protocol {protocol!r} needs a real model, because the simulator answers only the "
+                     "5-point action-endorsement question; use backend hf, openai or replay, or "
+                     "protocol 'action-endorsement'")
 target_pairs = steering.parse_targets(targets)
 try:
     shot_counts = [int(k) for k in shots.split(",") if k.strip()]
@@ -217,7 +223,8 @@ paper = paper[paper["model"] == paper_model].drop(columns=["model"])
 paper = paper.rename(columns={c: f"{c} (paper, Table 2/10, {paper_model})"
                               for c in ("gain", "nvat", "gini", "nvat_std")})
 side_by_side = ours.merge(paper, on=["target", "shots"], how="left")
-display(Markdown(f"Our numbers: {source}."))
+display(Markdown(f"Our numbers: {source}. The paper's Table 10 (Benevolence, Universalism) prints no "
+                 "std of nVAT, so that paper column is empty (NaN) on those rows."))
 display(side_by_side.set_index(["target", "direction", "shots"]))
 
 # %% [markdown]

@@ -64,6 +64,7 @@ from IPython.display import Markdown, display
 
 from vatnb import checkpoint_eval, paper_training, plots_training, trajectory
 from vatnb.dataset import builtin_offline_set
+from vatnb.metrics import UndefinedMetricWarning
 from vatnb.provenance import provenance_table
 from vatnb.splits import split_scenes
 from vatnb.taxonomy import canonical_value
@@ -214,10 +215,20 @@ judged = checkpoint_eval.evaluate_checkpoints(
     all_checkpoints, items, cache_path=root / "judgments.sqlite", batch_size=batch_size,
     load_kwargs=load_kwargs, progress=False)
 judged = checkpoint_eval.apply_rating_rule(judged, rule, seed=seed)
-results = checkpoint_eval.checkpoint_metrics(judged, target_value, direction, manifests)
+# A value whose shifts are all equal has no rank correlation; metrics warns and leaves it
+# out of nVAT. The warnings are collected here and summarised in one line above the table.
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always", UndefinedMetricWarning)
+    results = checkpoint_eval.checkpoint_metrics(judged, target_value, direction, manifests)
+for warning in caught:
+    if not issubclass(warning.category, UndefinedMetricWarning):
+        warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+undefined = sorted({str(w.message) for w in caught if issubclass(w.category, UndefinedMetricWarning)})
 results["target"] = target_value
 display(Markdown(f"{len(items)} test prompts from {items['scene_id'].nunique()} scenes per condition; "
                  f"rating rule: `{rule}`."))
+if undefined:
+    display(Markdown("Undefined parts, reported as NaN (from `vatnb.metrics`): " + "; ".join(undefined) + "."))
 display(results)
 
 # %% [markdown]

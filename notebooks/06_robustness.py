@@ -76,9 +76,9 @@ if real_data not in ("auto", "yes", "no"):
     raise ValueError(f"real_data must be 'auto', 'yes' or 'no', got {real_data!r}")
 if scheme not in ("subsample", "bootstrap"):
     raise ValueError(f"scheme must be 'subsample' or 'bootstrap', got {scheme!r}")
-if scheme == "subsample" and not 0 < fraction < 1:
-    raise ValueError(f"fraction must lie strictly between 0 and 1 for subsampling (paper: 0.8), got {fraction}. "
-                     "A share of 1 draws the same scenes every time")
+if not 0 < fraction < 1:
+    raise ValueError(f"fraction must lie strictly between 0 and 1 (paper: 0.8), got {fraction}. A share of 1 "
+                     "draws the same scenes every time; the bootstrap ignores fraction but checks it too")
 if not 0 < confidence < 1:
     raise ValueError(f"confidence must lie strictly between 0 and 1, got {confidence}")
 if n_draws < 2 or n_scenes < 2:

@@ -60,7 +60,7 @@ import pandas as pd
 from IPython.display import HTML, Markdown, display
 from myst_nb import glue
 
-from vatnb import casestudies, data, metrics, simulator
+from vatnb import casestudies, data, metrics, ratings, simulator
 from vatnb.plots_cases import amplification_distribution, case_cards_html, value_amplification_bars
 from vatnb.provenance import provenance_table
 
@@ -80,13 +80,22 @@ if not objectives:
     raise ValueError("objectives must name at least one Schwartz value, such as ['Power']")
 if n_scenes < 2 or n_cases < 1:
     raise ValueError(f"n_scenes must be 2 or more and n_cases 1 or more, got {n_scenes} and {n_cases}")
+parsed_conditions = {}
 for name, condition in [("real_pre", real_pre), *(("each real_posts entry", post) for post in real_posts)]:
     model, _, variant = str(condition).partition("@")
     if model not in data.RATING_MODELS or not variant.isdigit():
         raise ValueError(f"{name} must be MODEL@K with MODEL one of {', '.join(data.RATING_MODELS)} "
                          f"and K a prompt variant number such as 0, got {condition!r}")
+    try:
+        parsed_conditions[condition] = ratings.parse_condition(condition)
+    except ValueError as error:
+        raise ValueError(f"{name} is not a valid condition: {error}") from None
 if not real_posts:
     raise ValueError("real_posts must name at least one MODEL@K, such as ['gpt-4o@0']")
+for post in real_posts:
+    if parsed_conditions[post] == parsed_conditions[real_pre]:
+        raise ValueError(f"real_posts entry {post!r} is the same condition as real_pre {real_pre!r}; "
+                         "every shift would be 0")
 planted_source = (f"simulation with planted hubs (vatnb.casestudies.simulate_hub_records, "
                   f"seed {seed}, {n_scenes} scenes per objective, hubs {', '.join(planted_hubs)})")
 uniform_source = (f"simulation, known-answer simulator (vatnb.simulator.simulate, default "

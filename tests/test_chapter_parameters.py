@@ -26,6 +26,11 @@ CASES = [
     ("04_prompt_steering", ["rating_rule", "stochastic-rounding"], "with backend 'simulated'"),
     ("06_robustness", ["betas", "0.1,nan"], "got '0.1,nan'"),
     ("07_case_studies", ["seed", "-3"], "got -3"),
+    ("01_vat_on_real_judgments", ["pre", "gpt-4o-mini"], "name the same condition"),
+    ("04_prompt_steering", ["protocol", "value-survey"], "needs a real model"),
+    ("07_case_studies", ["real_pre", "gpt-4o@9"], "K in 0..7"),
+    ("06_robustness", ["fraction", "5"], "got 5.0"),
+    ("07_case_studies", ["real_posts", "gpt-3.5-turbo@0"], "same condition as real_pre"),
 ]
 
 
