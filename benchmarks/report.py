@@ -119,6 +119,7 @@ def main(argv=None) -> int:
         "| case | fast (s) | alternative (s) | ratio | bar | passes | alternative |",
         "|---|---|---|---|---|---|---|",
     ]
+    print("\n".join(lines), flush=True)
     failures = 0
     resampling_total = 0.0
     for case in cases:
