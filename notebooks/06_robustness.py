@@ -137,16 +137,22 @@ display(pd.DataFrame({"samples": [len(c.value_shifts) for c in simulated],
 # context in both cases, so resampling draws whole contexts.
 
 # %%
-def real_data_available() -> bool:
+def real_data_problem() -> str | None:
+    """Return why the real ratings cannot be read without a download, or None when they can."""
     try:
         for model in data.RATING_MODELS:
             data.fetch(f"ratings/{model}", download=False)
-    except data.DataUnavailableError:
-        return False
-    return True
+    except data.DataUnavailableError as error:
+        return str(error)
+    return None
 
 
-use_real = real_data == "yes" or (real_data == "auto" and real_data_available())
+skip_reason = None
+if real_data == "no":
+    skip_reason = "real_data is 'no'"
+elif real_data == "auto":
+    skip_reason = real_data_problem()
+use_real = skip_reason is None
 real = []
 if use_real:
     base = "gpt-3.5-turbo"
@@ -162,8 +168,7 @@ if use_real:
                           "scenes": [c.scenes.nunique() for c in real]},
                          index=[c.label for c in real]))
 else:
-    display(Markdown("*The real ratings are not available (set `VATNB_DATA_DIR`); "
-                     "the real-data sections below are skipped.*"))
+    display(Markdown(f"*The real-data sections below are skipped: {skip_reason}*"))
 
 # %% [markdown]
 # ## 2. Rank agreement: Spearman vs Kendall coupling

@@ -53,3 +53,24 @@ def test_no_copy_and_no_download(tmp_path, monkeypatch):
     with pytest.raises(data.DataUnavailableError) as error:
         data.fetch(KEY, download=False)
     assert "downloads are off" in str(error.value)
+
+
+def test_folder_in_place_of_file(tmp_path, monkeypatch):
+    (tmp_path / data.FILES[KEY].local_path).mkdir(parents=True)
+    monkeypatch.setenv(data.DATA_DIR_VARIABLE, str(tmp_path))
+    with pytest.raises(data.DataUnavailableError) as error:
+        data.fetch(KEY, download=False)
+    assert "is not a file" in str(error.value)
+
+
+def test_cache_setting_is_a_file(tmp_path, monkeypatch):
+    from vatnb.simulator import SimulatorSettings, expected_observable_coupling
+    from vatnb.tinymodel import tiny_model_cache_dir
+
+    setting = tmp_path / "not-a-folder"
+    setting.write_text("")
+    monkeypatch.setenv(data.CACHE_DIR_VARIABLE, str(setting))
+    for cache_folder in (data.cache_dir, tiny_model_cache_dir,
+                         lambda: expected_observable_coupling(SimulatorSettings(rho=0.31), n_samples=500)):
+        with pytest.raises(NotADirectoryError, match=f"{data.CACHE_DIR_VARIABLE}={setting} is .*a file, not a folder"):
+            cache_folder()

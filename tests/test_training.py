@@ -384,3 +384,32 @@ def test_command_line_trains_tiny_run(tmp_path, capsys):
     folders = [line for line in lines if line.startswith(str(tmp_path / "cli"))]
     assert [line.rsplit("/", 1)[-1] for line in folders] == ["checkpoint-1", "checkpoint-2"]
     assert read_manifest(tmp_path / "cli" / "checkpoint-2")["target_value"] == "Power"
+
+
+def _damaged_copy(checkpoint, tmp_path):
+    import shutil
+
+    copy = tmp_path / checkpoint.parent.name / checkpoint.name
+    shutil.copytree(checkpoint, copy)
+    return copy
+
+
+def test_damaged_manifest_names_checkpoint(sft_run, tmp_path):
+    copy = _damaged_copy(sft_run[2][-1], tmp_path)
+    (copy / MANIFEST_FILE).write_text("")
+    with pytest.raises(training.CheckpointError, match="is not valid JSON") as caught:
+        read_manifest(copy)
+    assert str(copy) in str(caught.value)
+    (copy / MANIFEST_FILE).write_text(json.dumps({"method": "sft"}))
+    with pytest.raises(training.CheckpointError, match="lacks step, base_model_path"):
+        read_manifest(copy)
+
+
+def test_truncated_adapter_names_checkpoint(records, sft_run, tmp_path):
+    copy = _damaged_copy(sft_run[2][-1], tmp_path)
+    weights = copy / "adapter_model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:100])
+    items = select_test_items(records, n_scenes=1, micro_values_per_value=1, seed=0)
+    with pytest.raises(training.CheckpointError, match="adapter weights could not be loaded") as caught:
+        evaluate_checkpoints([copy], items, progress=False)
+    assert str(copy) in str(caught.value)

@@ -135,7 +135,9 @@ def evaluate_checkpoints(
 
     from vatnb.elicit import HFBackend, JudgmentCache, elicit
     from vatnb.steering import evaluation_items
-    from vatnb.training import read_manifest
+    from safetensors import SafetensorError
+
+    from vatnb.training import CheckpointError, read_manifest
 
     folders = [Path(checkpoint) for checkpoint in checkpoints]
     if not folders:
@@ -160,10 +162,14 @@ def evaluate_checkpoints(
 
     peft_model = None
     for folder, label in zip(folders, labels):
-        if peft_model is None:
-            peft_model = PeftModel.from_pretrained(model, str(folder), adapter_name=label)
-        else:
-            peft_model.load_adapter(str(folder), adapter_name=label)
+        try:
+            if peft_model is None:
+                peft_model = PeftModel.from_pretrained(model, str(folder), adapter_name=label)
+            else:
+                peft_model.load_adapter(str(folder), adapter_name=label)
+        except (OSError, ValueError, SafetensorError) as error:
+            raise CheckpointError(folder, f"its adapter weights could not be loaded "
+                                          f"({type(error).__name__}: {error})") from None
         peft_model.set_adapter(label)
         backend = HFBackend(
             f"{base_model}+{label}@{_adapter_fingerprint(folder)}",

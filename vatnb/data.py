@@ -110,10 +110,23 @@ class ChecksumError(RuntimeError):
     """A data file does not have the pinned SHA-256."""
 
 
+def cache_root() -> Path:
+    """Return vatnb's cache folder, ``$VATNB_CACHE_DIR`` or ``~/.cache/vatnb``.
+
+    Raises NotADirectoryError with the fix when that path exists but is not a folder.
+    """
+    setting = os.environ.get(CACHE_DIR_VARIABLE)
+    root = Path(setting) if setting else Path.home() / ".cache" / "vatnb"
+    if root.exists() and not root.is_dir():
+        source = f"{CACHE_DIR_VARIABLE}={setting}" if setting else "the default cache folder"
+        raise NotADirectoryError(f"{source} is {root}, which is a file, not a folder; point "
+                                 f"{CACHE_DIR_VARIABLE} at a folder (it is created if missing)")
+    return root
+
+
 def cache_dir() -> Path:
-    """Return the folder that downloads go to (``$VATNB_CACHE_DIR`` or ``~/.cache/vatnb``)."""
-    root = os.environ.get(CACHE_DIR_VARIABLE) or Path.home() / ".cache" / "vatnb"
-    return Path(root) / "value-action-lens"
+    """Return the folder that downloads go to, ``value-action-lens`` under :func:`cache_root`."""
+    return cache_root() / "value-action-lens"
 
 
 def sha256_of(path: Path) -> str:
@@ -167,8 +180,9 @@ def fetch(key: str, download: bool = True) -> Path:
         candidate = Path(data_dir).expanduser() / entry.local_path
         if candidate.is_file():
             return _verified(candidate, entry, in_data_dir=True)
+        problem = "is not a file" if candidate.exists() else "does not exist"
         raise DataUnavailableError(
-            f"{DATA_DIR_VARIABLE}={data_dir} is set but {candidate} does not exist. "
+            f"{DATA_DIR_VARIABLE}={data_dir} is set but {candidate} {problem}. "
             f"Point {DATA_DIR_VARIABLE} at a folder laid out like the original "
             f"(e.g. ratings/, annotations/), or unset it to download into {cache_dir()}."
         )

@@ -437,8 +437,9 @@ DRAW_VERSION = 2
 
 
 def _cache_folder() -> Path:
-    root = os.environ.get("VATNB_CACHE_DIR") or Path.home() / ".cache" / "vatnb"
-    return Path(root) / "simulator"
+    from vatnb.data import cache_root
+
+    return cache_root() / "simulator"
 
 
 @functools.lru_cache(maxsize=64)

@@ -24,7 +24,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from vatnb.data import CACHE_DIR_VARIABLE
+from vatnb.data import cache_root
 from vatnb.dataset import COUNTRIES, TOPICS
 from vatnb.taxonomy import MICRO_VALUES, VALUE_DEFINITIONS, VALUES
 
@@ -174,8 +174,7 @@ def tiny_corpus() -> list[str]:
 
 def tiny_model_cache_dir() -> Path:
     """Return the folder of cached builds (``$VATNB_CACHE_DIR/tiny-models``, default ``~/.cache/vatnb/tiny-models``)."""
-    root = os.environ.get(CACHE_DIR_VARIABLE) or Path.home() / ".cache" / "vatnb"
-    return Path(root) / "tiny-models"
+    return cache_root() / "tiny-models"
 
 
 def _build_key(spec: TinyQwen3Spec) -> str:

@@ -432,6 +432,16 @@ def build_manifest(
     }
 
 
+class CheckpointError(ValueError):
+    """A damaged checkpoint folder. The message names the folder and how to recover."""
+
+    def __init__(self, checkpoint: str | os.PathLike, problem: str):
+        super().__init__(
+            f"checkpoint {checkpoint} is damaged: {problem}. Delete that folder and rerun. A deleted "
+            "last checkpoint is trained again from the one before it, and cached judgments are kept"
+        )
+
+
 def read_manifest(checkpoint: str | os.PathLike) -> dict:
     """Return the manifest of a checkpoint folder.
 
@@ -439,11 +449,22 @@ def read_manifest(checkpoint: str | os.PathLike) -> dict:
     ------
     FileNotFoundError
         If the folder has no ``vatnb_manifest.json`` (it was not written by :func:`train`).
+    CheckpointError
+        If the manifest is not a JSON object with ``method``, ``step`` and ``base_model_path``
+        (a run killed while saving, or an edited file).
     """
     path = Path(checkpoint) / MANIFEST_FILE
     if not path.is_file():
         raise FileNotFoundError(f"{path} not found; is {checkpoint} a checkpoint saved by vatnb.training.train?")
-    return json.loads(path.read_text())
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise CheckpointError(checkpoint, f"its manifest {path.name} is not valid JSON ({error})") from None
+    missing = [key for key in ("method", "step", "base_model_path")
+               if not isinstance(manifest, dict) or key not in manifest]
+    if missing:
+        raise CheckpointError(checkpoint, f"its manifest {path.name} lacks {', '.join(missing)}")
+    return manifest
 
 
 def list_checkpoints(output_dir: str | os.PathLike) -> list[Path]:
