@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import sqlite3
 import stat
 
 import numpy as np
@@ -122,6 +124,80 @@ def test_garbage_file_reported_corrupt(tmp_path):
         JudgmentCache(path)
     assert str(path) in str(raised.value)
     assert path.exists()
+
+
+@pytest.mark.parametrize("read_only", [None, True, False])
+def test_folder_as_cache_path_rejected(tmp_path, read_only):
+    path = tmp_path / "judgments.sqlite"
+    path.mkdir()
+    with pytest.raises(CacheError, match="is a folder, not a SQLite file") as raised:
+        JudgmentCache(path, read_only=read_only)
+    assert str(path) in str(raised.value)
+    assert "VATNB_CACHE_DIR" in str(raised.value)
+
+
+def _foreign_database(path, statement: str) -> bytes:
+    with sqlite3.connect(path) as connection:
+        connection.execute(statement)
+        connection.execute("INSERT INTO judgments VALUES (1, 'x')" if "judgments" in statement
+                           else "INSERT INTO people VALUES (1)")
+    connection.close()
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize("read_only", [None, True])
+def test_foreign_judgments_table_rejected(tmp_path, read_only):
+    path = tmp_path / "judgments.sqlite"
+    contents = _foreign_database(path, "CREATE TABLE judgments (id INTEGER, text TEXT)")
+    with pytest.raises(CacheError, match="judgments table without the columns key, backend, model, "
+                                         "judgment") as raised:
+        JudgmentCache(path, read_only=read_only)
+    assert str(path) in str(raised.value)
+    assert "not a vatnb judgment cache" in str(raised.value)
+    assert path.read_bytes() == contents
+
+
+def test_database_of_other_program_rejected(tmp_path):
+    path = tmp_path / "judgments.sqlite"
+    contents = _foreign_database(path, "CREATE TABLE people (id INTEGER)")
+    with pytest.raises(CacheError, match="contains no judgments table .tables: people") as raised:
+        JudgmentCache(path)
+    assert str(path) in str(raised.value)
+    # The WAL switch and the judgments table would change the file, so it is checked first.
+    assert path.read_bytes() == contents
+
+
+INVALID_ENTRIES = {
+    "not JSON": "{broken",
+    "text rating": json.dumps({"rating": "abc", "status": "full"}),
+    "list rating": json.dumps({"rating": [1, 2], "status": "full"}),
+    "boolean rating": json.dumps({"rating": True, "status": "full"}),
+    "zero rating": json.dumps({"rating": 0, "status": "full"}),
+    "full without rating": json.dumps({"rating": None, "status": "full"}),
+    "unknown status": json.dumps({"rating": 3, "status": "done"}),
+    "text valid mass": json.dumps({"rating": 3, "valid_mass": "high", "status": "full"}),
+    "NaN expected rating": json.dumps({"rating": 3, "expected_rating": float("nan"), "status": "full"}),
+    "JSON list": json.dumps([3, "full"]),
+}
+
+
+@pytest.mark.parametrize("entry", INVALID_ENTRIES.values(), ids=INVALID_ENTRIES.keys())
+def test_invalid_entry_recomputed(tmp_path, caplog, entry):
+    path = tmp_path / "judgments.sqlite"
+    _filled_cache(path, count=6)
+    with sqlite3.connect(path) as connection:
+        (key,) = connection.execute("SELECT key FROM judgments WHERE judgment LIKE '%\"rating\": 2%'").fetchone()
+        connection.execute("UPDATE judgments SET judgment = ? WHERE key = ?", (entry, key))
+    connection.close()
+
+    backend = CountingBackend()
+    with caplog.at_level(logging.WARNING, logger="vatnb.elicit.cache"), JudgmentCache(path) as cache:
+        records = elicit(_items(6), backend, cache, progress=False)
+        assert cache.get_many([key])[key]["rating"] == 2
+    assert backend.calls == 1
+    assert records["rating"].tolist()[1] == 2
+    assert f"the judgment cache {path} has 1 invalid entries" in caplog.text
+    assert key in caplog.text
 
 
 def test_truncated_simulator_cache_recomputed(tmp_path, monkeypatch, caplog):

@@ -10,6 +10,10 @@ a key or an entry.
 A cache that this process cannot write (a prepared cache shared read-only
 with a class, for example) is opened read-only: its judgments are read, and
 new judgments are returned but not stored.
+
+An entry that is not valid JSON or not a well-formed judgment is treated as
+missing, with a warning, so its item is elicited again and the entry is
+overwritten (unless the cache is read-only).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import os
 import sqlite3
 import threading
@@ -31,6 +36,13 @@ SCHEMA = (
     " key TEXT PRIMARY KEY, backend TEXT NOT NULL, model TEXT NOT NULL,"
     " judgment TEXT NOT NULL)"
 )
+
+# The fields of a stored judgment (vatnb.elicit.engine.make_judgment) and their JSON types.
+# Every field except status may also be null.
+ENTRY_TYPES = {"rating": int, "expected_rating": (int, float), "valid_mass": (int, float), "reason": str}
+ENTRY_STATUSES = ("full", "unread", "failed")
+
+JUDGMENT_TABLE_COLUMNS = ("key", "backend", "model", "judgment")
 
 WRITABLE_FOLDER_HINT = (
     "set the VATNB_CACHE_DIR environment variable or the chapter's cache_dir parameter "
@@ -70,6 +82,30 @@ def _is_corruption(error: sqlite3.Error) -> bool:
     return "malformed" in text or "not a database" in text
 
 
+def _parse_entry(text) -> tuple[dict | None, str | None]:
+    """Return (judgment, None) for a valid stored entry, or (None, the problem) for an invalid one."""
+    try:
+        judgment = json.loads(text)
+    except (TypeError, ValueError) as error:
+        return None, f"not valid JSON ({error})"
+    if not isinstance(judgment, dict):
+        return None, f"a JSON {type(judgment).__name__}, not an object"
+    for field, kinds in ENTRY_TYPES.items():
+        value = judgment.get(field)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, kinds)):
+            return None, f"field {field!r} is {value!r}"
+    if judgment.get("status") not in ENTRY_STATUSES:
+        return None, f"field 'status' is {judgment.get('status')!r}"
+    rating = judgment.get("rating")
+    if judgment["status"] == "full" and (rating is None or rating < 1):
+        return None, f"field 'rating' is {rating!r} in a full judgment"
+    for field in ("expected_rating", "valid_mass"):
+        value = judgment.get(field)
+        if value is not None and not math.isfinite(value):
+            return None, f"field {field!r} is {value!r}"
+    return judgment, None
+
+
 class JudgmentCache:
     """A SQLite file of judgments; safe to share between threads of one process.
 
@@ -87,7 +123,9 @@ class JudgmentCache:
     ------
     CacheError
         When the folder cannot be created, when a new cache cannot be created
-        in it, or when ``read_only=False`` and the file is not writable.
+        in it, when ``read_only=False`` and the file is not writable, when the
+        path is a folder, or when the file is a SQLite database of another
+        program (other tables, or a judgments table with other columns).
     CorruptCacheError
         When the file is not a readable SQLite database. The file is never
         deleted here because it can be the only copy of paid API responses.
@@ -104,6 +142,11 @@ class JudgmentCache:
             self._prepare_writable()
             return
 
+        if Path(self.path).is_dir():
+            raise CacheError(
+                f"the judgment cache {self.path} is a folder, not a SQLite file; move or rename "
+                f"that folder, or {WRITABLE_FOLDER_HINT}"
+            )
         automatic = read_only is None
         if not read_only:
             self._create_folder()
@@ -154,6 +197,8 @@ class JudgmentCache:
         self.read_only = False
         self._connection = sqlite3.connect(self.path, check_same_thread=False, timeout=30.0)
         try:
+            # Checked before the WAL switch, which would change another program's file.
+            self._check_schema(missing_table_ok=True)
             self._connection.execute("PRAGMA journal_mode=WAL")
         except sqlite3.OperationalError as error:
             if _primary_code(error) not in (_SQLITE_READONLY, _SQLITE_CANTOPEN):
@@ -203,11 +248,7 @@ class JudgmentCache:
             self._connection = sqlite3.connect(f"file:{quoted}?mode=ro&immutable=1", uri=True,
                                                check_same_thread=False)
         self._check_integrity()
-        tables = self._connection.execute(
-            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'judgments'"
-        ).fetchone()[0]
-        if not tables:
-            raise CacheError(f"{self.path} contains no judgments table, so it is not a vatnb judgment cache")
+        self._check_schema(missing_table_ok=False)
         log.warning(
             "the judgment cache %s is not writable, so it is open read-only: its %d judgments are "
             "used, but new judgments will not be stored (to store them, %s)",
@@ -220,6 +261,31 @@ class JudgmentCache:
         result = self._connection.execute("PRAGMA quick_check").fetchone()[0]
         if result != "ok":
             raise sqlite3.DatabaseError(f"database disk image is malformed: {result}")
+
+    def _check_schema(self, missing_table_ok: bool) -> None:
+        """Raise CacheError unless the file is empty or has a judgments table with this module's columns.
+
+        A new, empty file is fine when ``missing_table_ok``; a file that
+        contains other tables belongs to another program and is left alone.
+        """
+        columns = {row[1] for row in self._connection.execute("PRAGMA table_info(judgments)")}
+        advice = (f"it is not a vatnb judgment cache, so it is left unchanged; move it away, or "
+                  f"{WRITABLE_FOLDER_HINT}")
+        if not columns:
+            tables = [row[0] for row in self._connection.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+            if tables or not missing_table_ok:
+                raise CacheError(
+                    f"{self.path} contains no judgments table (tables: {', '.join(tables) or 'none'}); "
+                    f"{advice}"
+                )
+            return
+        missing = [column for column in JUDGMENT_TABLE_COLUMNS if column not in columns]
+        if missing:
+            raise CacheError(
+                f"{self.path} has a judgments table without the columns {', '.join(missing)} "
+                f"(found {', '.join(sorted(columns))}); {advice}"
+            )
 
     @contextmanager
     def _translate_errors(self):
@@ -242,6 +308,7 @@ class JudgmentCache:
         """Return the stored judgments of the keys that are present."""
         keys = list(keys)
         found: dict[str, dict] = {}
+        invalid: dict[str, str] = {}
         with self._lock, self._translate_errors():
             for start in range(0, len(keys), 500):
                 chunk = keys[start : start + 500]
@@ -249,7 +316,19 @@ class JudgmentCache:
                 rows = self._connection.execute(
                     f"SELECT key, judgment FROM judgments WHERE key IN ({marks})", chunk
                 )
-                found.update((key, json.loads(text)) for key, text in rows)
+                for key, text in rows:
+                    judgment, problem = _parse_entry(text)
+                    if problem is None:
+                        found[key] = judgment
+                    else:
+                        invalid[key] = problem
+        if invalid:
+            key, problem = next(iter(invalid.items()))
+            log.warning(
+                "the judgment cache %s has %d invalid entries, which are treated as missing, so "
+                "they are elicited again and overwritten (first: key %s, %s)",
+                self.path, len(invalid), key, problem,
+            )
         return found
 
     def put(self, key: str, backend: str, model: str, judgment: dict, commit: bool = True) -> None:
