@@ -279,17 +279,133 @@ def test_hf_settings_name_local_weights(tiny_model):
     assert "weights" not in hub.settings()
 
 
+@pytest.mark.parametrize("batch_size", [-1, 0, 2.5, "x", None])
+def test_hf_batch_size_checked_before_loading(batch_size):
+    from vatnb.elicit.hf import HFBackend
+
+    # The folder does not exist, so reaching the loader would raise FileNotFoundError.
+    with pytest.raises(ValueError, match="batch_size must be a whole number") as raised:
+        HFBackend("/nonexistent/model", batch_size=batch_size)
+    assert repr(batch_size) in str(raised.value)
+
+
+def test_hf_negative_batch_size_rejected(tiny_model):
+    from vatnb.elicit.hf import HFBackend
+
+    path, model, tokenizer = tiny_model
+    with pytest.raises(ValueError, match="got -1"):
+        HFBackend(str(path), batch_size=-1, model=model, tokenizer=tokenizer)
+
+
+class SkippingBackend(CountingBackend):
+    """Judges only the items at even positions of each call, like a backend with a broken loop."""
+
+    name = "skipping"
+
+    def judge(self, items, points, on_judgment):
+        super().judge(items[::2], points, lambda index, judgment: on_judgment(2 * index, judgment))
+
+
+def test_elicit_rejects_missing_judgments(tmp_path):
+    with JudgmentCache(tmp_path / "c.sqlite") as cache:
+        with pytest.raises(RuntimeError, match="returned no judgment for 5 of 10 items") as raised:
+            elicit(_items(10), SkippingBackend(), cache, progress=False)
+        assert len(cache) == 5
+    message = str(raised.value)
+    assert "backend skipping (model m)" in message
+    assert "rows 1, 3, 5, 7, 9" in message
+    assert "batch_size=4" in message
+
+
+def test_hf_judge_without_judgments_rejected(tiny_model):
+    from vatnb.elicit.hf import HFBackend
+
+    path, model, tokenizer = tiny_model
+    backend = HFBackend(str(path), batch_size=2, model=model, tokenizer=tokenizer)
+    # A batch size changed after construction makes judge() skip every item.
+    backend.batch_size = -1
+    with pytest.raises(RuntimeError, match="backend hf .* no judgment for 4 of 4 items"):
+        elicit(_items(4), backend, None, progress=False)
+
+
+def test_missing_model_folder_named(tmp_path):
+    from vatnb.elicit.hf import HFBackend
+
+    for model_id in ("/nonexistent/model", "./relative/model", "a/b/c", str(tmp_path / "absent")):
+        with pytest.raises(FileNotFoundError, match="does not exist") as raised:
+            HFBackend(model_id)
+        assert f"model folder {model_id} does not exist" in str(raised.value)
+
+
+def test_empty_model_folder_lists_files(tmp_path):
+    from vatnb.elicit.hf import HFBackend
+
+    folder = tmp_path / "model"
+    folder.mkdir()
+    with pytest.raises(FileNotFoundError) as raised:
+        HFBackend(str(folder))
+    message = str(raised.value)
+    assert f"model folder {folder} lacks config.json, weights and tokenizer files" in message
+    assert "it contains: nothing" in message
+    assert "tokenizer.json" in message
+
+
+def test_model_folder_without_weights(tmp_path):
+    from vatnb.elicit.hf import HFBackend
+
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "config.json").write_text("{}")
+    (folder / "tokenizer.json").write_text("{}")
+    with pytest.raises(FileNotFoundError, match="lacks weights .it contains: config.json, tokenizer.json"):
+        HFBackend(str(folder))
+
+
+def test_model_path_to_file_rejected(tmp_path):
+    from vatnb.elicit.hf import HFBackend
+
+    file = tmp_path / "model.safetensors"
+    file.write_bytes(b"0")
+    with pytest.raises(NotADirectoryError, match="is a file, not a folder"):
+        HFBackend(str(file))
+
+
+def test_model_check_leaves_hub_ids(tmp_path, monkeypatch):
+    from vatnb.elicit.hf import check_local_model
+
+    monkeypatch.chdir(tmp_path)
+    for hub_id in ("Qwen/Qwen3-4B-Instruct-2507", "gpt2", "org_1/model-v2.5"):
+        assert check_local_model(hub_id) == hub_id
+    monkeypatch.setenv("HOME", str(tmp_path))
+    folder = tmp_path / "model"
+    folder.mkdir()
+    for name in ("config.json", "model.safetensors", "tokenizer.json"):
+        (folder / name).write_text("{}")
+    assert check_local_model("~/model") == str(folder)
+
+
 # ---------------------------------------------------------------------------
 # OpenAI-compatible backend against a loopback server
 # ---------------------------------------------------------------------------
 
 
 class FakeChatServer:
-    """A loopback chat-completions server: scripted failures, counts requests per prompt."""
+    """A loopback chat-completions server: scripted failures, counts requests per prompt.
 
-    def __init__(self, delay=0.0, fail_first=(), logprobs=False, on_request=None):
+    ``fail_first`` lists the statuses of the first responses. ``fail_after``
+    (count, status) responds to every request after the first ``count`` with
+    that status. ``reject_logprobs`` is the message of an HTTP 400 response to
+    each request that asks for logprobs. In error messages, "{authorization}"
+    is replaced by the request's Authorization header.
+    """
+
+    def __init__(self, delay=0.0, fail_first=(), logprobs=False, on_request=None, fail_after=None,
+                 reject_logprobs=None, error_message="try later"):
         # on_request(total) runs in the handler thread after each request is counted.
         self.on_request = on_request
+        self.fail_after = fail_after
+        self.reject_logprobs = reject_logprobs
+        self.error_message = error_message
         self.delay = delay
         self.failures = list(fail_first)
         self.logprobs = logprobs
@@ -310,6 +426,12 @@ class FakeChatServer:
                     server.headers_seen.append(self.headers.get("Authorization", ""))
                     failure = server.failures.pop(0) if server.failures else None
                     total = sum(server.requests.values())
+                if server.fail_after is not None and total > server.fail_after[0]:
+                    failure = server.fail_after[1]
+                message = server.error_message
+                if failure is None and server.reject_logprobs is not None and body.get("logprobs"):
+                    failure, message = 400, server.reject_logprobs
+                message = message.replace("{authorization}", self.headers.get("Authorization", ""))
                 if server.on_request is not None:
                     server.on_request(total)
                 time.sleep(server.delay)
@@ -317,7 +439,7 @@ class FakeChatServer:
                     self._send(200, b"{not json")
                     return
                 if failure is not None:
-                    self._send(failure, json.dumps({"error": {"message": "try later"}}).encode())
+                    self._send(failure, json.dumps({"error": {"message": message}}).encode())
                     return
                 number = int(prompt.split()[1].rstrip(":"))
                 answer = str(1 + number % 5)

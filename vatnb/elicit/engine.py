@@ -82,6 +82,12 @@ def elicit(
         ``rating`` is missing where the answer could not be read; counts per
         condition come from :func:`unreadable_counts`. ``attrs["calls"]``
         holds the number of items sent to the backend.
+
+    Raises
+    ------
+    RuntimeError
+        When the backend returns from ``judge`` without a judgment for every
+        item it was given. The judgments it did return are cached first.
     """
     missing = [column for column in ITEM_COLUMNS if column not in items.columns]
     if missing:
@@ -141,8 +147,23 @@ def _run_backend(table, todo, keys, judgments, backend, cache, progress) -> int:
             if cache is not None:
                 cache.commit()
             calls += len(chunk)
+            _check_all_judged(backend, chunk, judgments)
     bar.close()
     return calls
+
+
+def _check_all_judged(backend, positions, judgments) -> None:
+    """Raise RuntimeError when ``backend.judge`` returned without a judgment for some of ``positions``."""
+    unjudged = [position for position in positions if judgments[position] is None]
+    if not unjudged:
+        return
+    rows = ", ".join(map(str, unjudged[:5])) + (" and more" if len(unjudged) > 5 else "")
+    raise RuntimeError(
+        f"backend {backend.name} (model {backend.model}) returned no judgment for {len(unjudged)} of "
+        f"{len(positions)} items (rows {rows} of the items table, counted from 0). The judgments it "
+        "did return are in the cache, if one was given. A backend must call on_judgment once per "
+        f"item, so check its settings, such as batch_size={getattr(backend, 'batch_size', None)!r}."
+    )
 
 
 def probabilities_to_judgment(probabilities, valid_mass_floor: float = 0.0) -> dict:

@@ -16,6 +16,7 @@ import copy
 import hashlib
 import inspect
 import logging
+import re
 import warnings
 from pathlib import Path
 
@@ -200,10 +201,19 @@ def _left_padded(sequences: list[list[int]], pad_id: int):
 
 
 def load_model(model_id: str, device: str | None = None, dtype: str = "auto"):
-    """Load a causal LM and its tokenizer from a folder or hub id (transformers 5 ``dtype``)."""
+    """Load a causal LM and its tokenizer from a folder or hub id (transformers 5 ``dtype``).
+
+    Raises
+    ------
+    FileNotFoundError, NotADirectoryError
+        When ``model_id`` looks like a path (see :func:`check_local_model`)
+        and the folder does not exist, is a file, or lacks the model or
+        tokenizer files.
+    """
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    model_id = check_local_model(model_id)
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     torch_dtype = {"auto": "auto", "float32": torch.float32, "bfloat16": torch.bfloat16,
                    "float16": torch.float16}.get(dtype)
@@ -213,6 +223,54 @@ def load_model(model_id: str, device: str | None = None, dtype: str = "auto"):
     model = AutoModelForCausalLM.from_pretrained(model_id, dtype=torch_dtype).to(device)
     log.info("loaded %s on %s", model_id, device)
     return model, tokenizer
+
+
+# A hub id is "name" or "namespace/name" of letters, digits, "-", "_" and ".", each part
+# starting with a letter, digit or "_" (REPO_ID_REGEX in huggingface_hub 2.4).
+HUB_ID = re.compile(r"\w[\w.-]*(/\w[\w.-]*)?")
+# Files that a transformers tokenizer can be built from, one of which a model folder needs.
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "vocab.json", "vocab.txt", "spiece.model")
+MODEL_FOLDER_HELP = (
+    "a model folder needs config.json, the weights (*.safetensors or *.bin) and tokenizer "
+    f"files (one of {', '.join(TOKENIZER_FILES)}), as save_pretrained writes them"
+)
+
+
+def check_local_model(model_id: str) -> str:
+    """Return ``model_id`` with "~" expanded, raising an OSError when it names a path that is not a model folder.
+
+    ``model_id`` is taken as a path when it exists on disk or cannot be a hub
+    id: it starts with "/", "." or "~", contains a backslash, or has more than
+    one "/". Anything else is returned unchanged for transformers to load as a
+    hub id.
+    """
+    text = str(model_id)
+    path = Path(text).expanduser()
+    if not path.exists() and HUB_ID.fullmatch(text):
+        return text
+    if not path.exists():
+        raise FileNotFoundError(
+            f"model folder {text} does not exist; pass the folder of a saved model or a hub id "
+            "such as Qwen/Qwen3-4B-Instruct-2507"
+        )
+    if not path.is_dir():
+        raise NotADirectoryError(f"model {text} is a file, not a folder; {MODEL_FOLDER_HELP}")
+    names = sorted(entry.name for entry in path.iterdir())
+    lacking = []
+    if "config.json" not in names:
+        lacking.append("config.json")
+    if not any(name.endswith(WEIGHT_SUFFIXES) for name in names):
+        lacking.append("weights")
+    if not any(name in TOKENIZER_FILES or name.endswith(".tiktoken") for name in names):
+        lacking.append("tokenizer files")
+    if lacking:
+        listed = " and ".join([", ".join(lacking[:-1]), lacking[-1]]) if len(lacking) > 1 else lacking[0]
+        contents = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+        raise FileNotFoundError(
+            f"model folder {text} lacks {listed} (it contains: {contents or 'nothing'}); "
+            f"{MODEL_FOLDER_HELP}"
+        )
+    return str(path)
 
 
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".gguf")
@@ -232,6 +290,19 @@ def local_weights_fingerprint(folder: Path) -> str:
     return digest.hexdigest()
 
 
+def _checked_batch_size(batch_size) -> int:
+    """Return ``batch_size`` as an int, raising ValueError unless it is a whole number of at least 1."""
+    try:
+        size = int(batch_size)
+    except (TypeError, ValueError):
+        size = None
+    if size is None or size < 1 or (isinstance(batch_size, float) and size != batch_size):
+        raise ValueError(
+            f"batch_size must be a whole number of prompts per forward pass, 1 or more, got {batch_size!r}"
+        )
+    return size
+
+
 class HFBackend:
     """Backend ``hf``: a transformers causal LM read by next-token probabilities.
 
@@ -240,7 +311,7 @@ class HFBackend:
     model_id
         A local folder or a hub id.
     batch_size
-        Prompts per forward pass.
+        Prompts per forward pass, a whole number of at least 1.
     model, tokenizer
         Already loaded objects (for example a checkpoint under training);
         ``model_id`` then only names them in the cache key.
@@ -251,7 +322,7 @@ class HFBackend:
     def __init__(self, model_id: str, batch_size: int = 8, device: str | None = None,
                  dtype: str = "auto", model=None, tokenizer=None, use_chat_template: bool = True):
         self.model = str(model_id)
-        self.batch_size = int(batch_size)
+        self.batch_size = _checked_batch_size(batch_size)
         self.dtype = dtype
         self.use_chat_template = use_chat_template
         if model is None or tokenizer is None:
