@@ -1,4 +1,4 @@
-"""OpenAI backend errors: rejected keys, repeated failures and interrupts, against a loopback server."""
+"""OpenAI backend errors: rejected keys, repeated failures, bad requests and interrupts, against a loopback server."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from test_elicit import SECRET, FakeChatServer, _items
 
 from vatnb.elicit import JudgmentCache, elicit
-from vatnb.elicit.openai_backend import APIKeyRejectedError, OpenAIBackend
+from vatnb.elicit.openai_backend import APIKeyRejectedError, OpenAIBackend, ServerFailedError
 
 CONCURRENCY = 2
 
@@ -61,11 +61,113 @@ def test_repeated_failures_summarised(monkeypatch, caplog):
     assert (records["status"] == "failed").all()
     assert sum(server.requests.values()) == 20
     failures = [record for record in caplog.records
-                if record.getMessage() == "request failed without retry (BadRequestError)"]
+                if record.getMessage() == "request failed without retry (HTTP 400, BadRequestError: try later)"]
     summaries = [record for record in caplog.records if "20 times in this batch" in record.getMessage()]
     assert len(failures) == 3
     assert len(summaries) == 1
-    assert "request failed without retry (BadRequestError)" in summaries[0].getMessage()
+    assert "request failed without retry (HTTP 400, BadRequestError" in summaries[0].getMessage()
+
+
+def test_failing_server_stops_early(monkeypatch):
+    monkeypatch.setenv("VATNB_TEST_KEY", SECRET)
+    started = time.monotonic()
+    with FakeChatServer(fail_first=[503] * 10_000) as server:
+        with pytest.raises(ServerFailedError) as raised:
+            elicit(_items(80), _backend(server, max_attempts=3), None, progress=False)
+    elapsed = time.monotonic() - started
+    message = str(raised.value)
+    assert f"the server at {server.url} failed 4 requests in a row" in message
+    assert "each after 3 attempts" in message
+    assert "HTTP 503, InternalServerError: try later" in message
+    assert "raise max_attempts or backoff" in message
+    assert SECRET not in message
+    # The default limit is twice the concurrency (4 items); the items in flight add at most
+    # CONCURRENCY more, each with 3 attempts.
+    assert sum(server.requests.values()) <= (4 + CONCURRENCY) * 3
+    assert elapsed < 20
+
+
+def test_failing_server_keeps_received_judgments(monkeypatch, tmp_path):
+    monkeypatch.setenv("VATNB_TEST_KEY", SECRET)
+    with FakeChatServer(fail_after=(10, 502)) as server, JudgmentCache(tmp_path / "c.sqlite") as cache:
+        with pytest.raises(ServerFailedError, match="failed 3 requests in a row") as raised:
+            elicit(_items(40), _backend(server, max_attempts=2, max_consecutive_failures=3), cache,
+                   progress=False)
+        assert len(cache) == 10
+    assert "HTTP 502" in str(raised.value)
+    assert "items unfinished" in str(raised.value)
+
+
+def test_scattered_failures_do_not_stop(monkeypatch):
+    monkeypatch.setenv("VATNB_TEST_KEY", SECRET)
+    # Items 0, 1 and 2 each receive two 503 responses and fail; the rest succeed.
+    with FakeChatServer(fail_first=[503] * 6) as server:
+        records = elicit(_items(12), _backend(server, concurrency=1, max_attempts=2,
+                                              max_consecutive_failures=4), None, progress=False)
+    assert records["status"].tolist() == ["failed"] * 3 + ["full"] * 9
+    assert sum(server.requests.values()) == 6 + 9
+
+
+def test_last_items_failing_return_records(monkeypatch):
+    monkeypatch.setenv("VATNB_TEST_KEY", SECRET)
+    with FakeChatServer(fail_first=[503] * 100) as server:
+        records = elicit(_items(4), _backend(server, concurrency=1, max_attempts=2,
+                                             max_consecutive_failures=4), None, progress=False)
+    # The fourth failure is the last item, so there is nothing left to save by stopping.
+    assert (records["status"] == "failed").all()
+    assert sum(server.requests.values()) == 8
+
+
+@pytest.mark.parametrize("limit", [0, -2])
+def test_consecutive_failure_limit_checked(monkeypatch, limit):
+    monkeypatch.setenv("VATNB_TEST_KEY", SECRET)
+    with pytest.raises(ValueError, match="max_consecutive_failures must be >= 1"):
+        OpenAIBackend("m", base_url="http://127.0.0.1:9/v1", key_variable="VATNB_TEST_KEY",
+                      max_consecutive_failures=limit)
+
+
+def test_bad_request_keeps_logprobs(monkeypatch, caplog):
+    monkeypatch.setenv("VATNB_TEST_KEY", SECRET)
+    with FakeChatServer(fail_first=[400] * 1000, error_message="unknown model") as server:
+        backend = _backend(server, use_logprobs=True)
+        with caplog.at_level(logging.WARNING, logger="vatnb.elicit.openai_backend"):
+            records = elicit(_items(6), backend, None, progress=False)
+    assert (records["status"] == "failed").all()
+    assert backend.use_logprobs
+    assert "logprobs" not in caplog.text
+    assert "request failed without retry (HTTP 400, BadRequestError: unknown model)" in caplog.text
+    # Each item is sent once with logprobs and once without them.
+    assert sum(server.requests.values()) == 12
+
+
+def test_logprobs_rejection_turns_logprobs_off(monkeypatch, caplog):
+    monkeypatch.setenv("VATNB_TEST_KEY", SECRET)
+    with FakeChatServer(reject_logprobs="logprobs are not supported for this model") as server:
+        backend = _backend(server, use_logprobs=True)
+        with caplog.at_level(logging.WARNING, logger="vatnb.elicit.openai_backend"):
+            records = elicit(_items(10), backend, None, progress=False)
+    assert records["rating"].tolist() == [1 + i % 5 for i in range(10)]
+    assert not backend.use_logprobs
+    warnings = [record.getMessage() for record in caplog.records if "without logprobs" in record.getMessage()]
+    assert len(warnings) == 1
+    assert "logprobs are not supported for this model" in warnings[0]
+    assert server.url in warnings[0]
+    # Only the requests started before the first rejection arrived asked for logprobs.
+    assert sum(server.requests.values()) <= 10 + CONCURRENCY
+
+
+def test_unexplained_400_retried_without_logprobs(monkeypatch, caplog):
+    monkeypatch.setenv("VATNB_TEST_KEY", SECRET)
+    with FakeChatServer(reject_logprobs="invalid request from {authorization}") as server:
+        backend = _backend(server, use_logprobs=True)
+        with caplog.at_level(logging.WARNING, logger="vatnb.elicit.openai_backend"):
+            records = elicit(_items(10), backend, None, progress=False)
+    assert records["rating"].notna().all()
+    assert not backend.use_logprobs
+    assert "accepted it without logprobs" in caplog.text
+    # The server echoed the Authorization header, and the log masks the key.
+    assert "invalid request from Bearer ***" in caplog.text
+    assert SECRET not in caplog.text
 
 
 def test_repeated_retries_summarised(monkeypatch, caplog):

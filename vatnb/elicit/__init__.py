@@ -20,7 +20,7 @@ def __getattr__(name):
         from vatnb.elicit import hf
 
         return getattr(hf, name)
-    if name in ("OpenAIBackend", "APIKeyRejectedError", "reject_secret_parameters"):
+    if name in ("OpenAIBackend", "APIKeyRejectedError", "ServerFailedError", "reject_secret_parameters"):
         from vatnb.elicit import openai_backend
 
         return getattr(openai_backend, name)
@@ -41,6 +41,7 @@ __all__ = [
     "likert_probabilities",
     "OpenAIBackend",
     "APIKeyRejectedError",
+    "ServerFailedError",
     "reject_secret_parameters",
     "ReplayBackend",
     "ReplayMissError",

@@ -5,9 +5,12 @@ The key is read only from an environment variable (default
 notebook. Requests run concurrently in a thread pool with a bounded start
 rate, and 429, 5xx, timeouts, connection errors and malformed bodies are retried with
 exponential backoff. A rejected key (HTTP 401 or 403) stops the run at once
-with :class:`APIKeyRejectedError`. On that error or on KeyboardInterrupt, queued
-requests are cancelled, the requests in flight are awaited, and every response
-that arrived is passed on (and so cached) before the exception propagates.
+with :class:`APIKeyRejectedError`, and ``max_consecutive_failures`` items in a
+row (by default twice the concurrency) that fail after all attempts stop it
+with :class:`ServerFailedError`. On
+these errors or on KeyboardInterrupt, queued requests are cancelled, the
+requests in flight are awaited, and every response that arrived is passed on
+(and so cached) before the exception propagates.
 Repeated identical warnings and errors are logged a few times and then
 summarised with a count. When the server returns top logprobs for the first
 answer token, the judgment is read from them like the ``hf`` backend's;
@@ -45,8 +48,22 @@ class APIKeyRejectedError(RuntimeError):
     """The server rejected the API key (HTTP 401) or its permissions (HTTP 403)."""
 
 
+class ServerFailedError(RuntimeError):
+    """Many items in a row failed after all attempts (5xx, 429, timeouts, connection errors, malformed bodies)."""
+
+
 class _Cancelled(Exception):
     """Raised inside a worker when the batch was stopped before its request started."""
+
+
+# Characters of a server's error message kept in log lines and exceptions.
+MAX_MESSAGE_CHARS = 300
+
+
+def _mentions_logprobs(error) -> bool:
+    """Return True when a 400 error's message or parameter names logprobs or top_logprobs."""
+    text = f"{getattr(error, 'message', '')} {getattr(error, 'param', '')} {getattr(error, 'body', '')}"
+    return "logprob" in text.lower()
 
 
 class RepeatLimitedLog:
@@ -123,8 +140,15 @@ class OpenAIBackend:
         Attempts per item (first try included), base backoff in seconds
         (doubled per retry), and per-request timeout in seconds.
     use_logprobs
-        Ask for top logprobs; a server that rejects the request is asked
-        again without them, and logprobs stay off from then on.
+        Ask for top logprobs. When the server responds with HTTP 400 and a
+        message that names logprobs, or rejects the request with 400 but
+        accepts it without logprobs, logprobs stay off from then on. A 400
+        that recurs without logprobs fails that item as a bad request.
+    max_consecutive_failures
+        Items in a row (in the order they finish) that may fail after all
+        attempts with a retryable error before :meth:`judge` stops with
+        :class:`ServerFailedError`. None means twice ``concurrency``. A
+        success resets the count, and the last item never triggers the stop.
     """
 
     name = "openai"
@@ -133,7 +157,7 @@ class OpenAIBackend:
     def __init__(self, model: str, base_url: str | None = None, key_variable: str = DEFAULT_KEY_VARIABLE,
                  concurrency: int = 4, rate: float = 5.0, max_attempts: int = 5, backoff: float = 1.0,
                  timeout: float = 60.0, temperature: float = 0.0, max_tokens: int = 8,
-                 use_logprobs: bool = True):
+                 use_logprobs: bool = True, max_consecutive_failures: int | None = None):
         import openai
 
         key = os.environ.get(key_variable)
@@ -144,6 +168,11 @@ class OpenAIBackend:
             )
         if int(concurrency) < 1 or int(max_attempts) < 1:
             raise ValueError(f"concurrency and max_attempts must be >= 1, got {concurrency}, {max_attempts}")
+        if max_consecutive_failures is None:
+            max_consecutive_failures = 2 * int(concurrency)
+        if int(max_consecutive_failures) < 1:
+            raise ValueError(f"max_consecutive_failures must be >= 1 or None, got {max_consecutive_failures!r}")
+        self.max_consecutive_failures = int(max_consecutive_failures)
         self.model = str(model)
         self.base_url = base_url
         self.batch_size = int(concurrency) * 8
@@ -154,6 +183,7 @@ class OpenAIBackend:
         self.temperature = float(temperature)
         self.max_tokens = int(max_tokens)
         self.use_logprobs = bool(use_logprobs)
+        self._logprobs_lock = threading.Lock()
         self._openai = openai
         self.key_variable = key_variable
         self._client = openai.OpenAI(api_key=key, base_url=base_url, timeout=timeout, max_retries=0)
@@ -177,23 +207,57 @@ class OpenAIBackend:
     def _request(self, prompt: str):
         arguments = dict(model=self.model, messages=[{"role": "user", "content": prompt}],
                          temperature=self.temperature, max_tokens=self.max_tokens)
-        if self.use_logprobs:
-            try:
-                return self._client.chat.completions.create(**arguments, logprobs=True, top_logprobs=20)
-            except self._openai.BadRequestError as error:
-                log.warning("server rejected a logprobs request (%s); continuing without logprobs",
-                            type(error).__name__)
-                self.use_logprobs = False
-        return self._client.chat.completions.create(**arguments)
+        create = self._client.chat.completions.create
+        if not self.use_logprobs:
+            return create(**arguments)
+        try:
+            return create(**arguments, logprobs=True, top_logprobs=20)
+        except self._openai.BadRequestError as error:
+            rejection = error
+        if _mentions_logprobs(rejection):
+            self._stop_logprobs("it rejected a logprobs request", rejection)
+            return create(**arguments)
+        # A 400 that does not name logprobs may still be caused by them, so the request is
+        # sent once more without them. A second 400 propagates as a bad request.
+        response = create(**arguments)
+        self._stop_logprobs("it rejected a logprobs request and accepted it without logprobs", rejection)
+        return response
 
-    def _judge_one(self, prompt: str, points: int) -> dict:
+    def _stop_logprobs(self, reason: str, error) -> None:
+        with self._logprobs_lock:
+            if not self.use_logprobs:
+                return
+            self.use_logprobs = False
+        log.warning("continuing without logprobs: the server at %s responded with HTTP 400 (%s) because %s",
+                    self._server(), self._server_message(error), reason)
+
+    def _server(self) -> str:
+        return self.base_url or str(self._client.base_url)
+
+    def _server_message(self, error) -> str:
+        """Return the server's error message, shortened and with the API key masked."""
+        body = getattr(error, "body", None)
+        text = body.get("message") if isinstance(body, dict) else None
+        text = str(text or getattr(error, "message", None) or error)
+        key = self._client.api_key
+        if key:
+            text = text.replace(key, "***")
+        return text if len(text) <= MAX_MESSAGE_CHARS else text[:MAX_MESSAGE_CHARS] + "..."
+
+    def _describe(self, error) -> str:
+        status = getattr(error, "status_code", None)
+        prefix = f"HTTP {status}, " if status is not None else ""
+        return f"{prefix}{type(error).__name__}: {self._server_message(error)}"
+
+    def _judge_one(self, prompt: str, points: int) -> tuple[dict, str | None]:
+        """Return the judgment and, when the item failed after all attempts, a description of the last error."""
         for attempt in range(1, self.max_attempts + 1):
             self.limiter.wait()
             if self._stop.is_set():
                 raise _Cancelled
             try:
                 response = self._request(prompt)
-                return self._read(response, points)
+                return self._read(response, points), None
             except Exception as error:  # noqa: BLE001 - classified below, re-raised if not retryable
                 name = type(error).__name__
                 if isinstance(error, (self._openai.AuthenticationError, self._openai.PermissionDeniedError)):
@@ -202,13 +266,13 @@ class OpenAIBackend:
                 if not self._retryable(error):
                     if isinstance(error, self._openai.APIError):
                         self._repeats.log(logging.ERROR, ("failed", name),
-                                          "request failed without retry (%s)", name)
-                        return make_judgment(status="failed", reason=name)
+                                          "request failed without retry (%s)", self._describe(error))
+                        return make_judgment(status="failed", reason=name), None
                     raise
                 if attempt == self.max_attempts:
                     self._repeats.log(logging.ERROR, ("exhausted", name),
-                                      "request failed after %d attempts (%s)", attempt, name)
-                    return make_judgment(status="failed", reason=name)
+                                      "request failed after %d attempts (%s)", attempt, self._describe(error))
+                    return make_judgment(status="failed", reason=name), self._describe(error)
                 delay = self.backoff * 2 ** (attempt - 1)
                 self._retried += 1
                 self._repeats.log(logging.WARNING, ("retry", name),
@@ -220,7 +284,7 @@ class OpenAIBackend:
 
     def _key_rejected(self, error) -> APIKeyRejectedError:
         """Build the error for a 401 or 403. It leaves out the key and the server's message."""
-        server = self.base_url or str(self._client.base_url)
+        server = self._server()
         status = getattr(error, "status_code", None)
         if isinstance(error, self._openai.PermissionDeniedError):
             advice = f"check that the key has access to the model {self.model!r}"
@@ -259,21 +323,32 @@ class OpenAIBackend:
         ------
         APIKeyRejectedError
             At the first HTTP 401 or 403.
+        ServerFailedError
+            When ``max_consecutive_failures`` items in a row failed after all
+            attempts and more items remain.
         KeyboardInterrupt
-            Re-raised after the queued requests are cancelled and the judgments
-            of the requests in flight are passed to ``on_judgment``.
+            On an interrupt (Ctrl-C).
+
+        On each of these, the queued requests are cancelled, and the judgments
+        of the requests in flight are awaited and passed to ``on_judgment``
+        before the exception propagates.
         """
         self._stop.clear()
         pool = ThreadPoolExecutor(max_workers=self.concurrency)
         futures = {}
         passed = set()
+        failures_in_row = 0
         try:
             for index, item in enumerate(items):
                 futures[pool.submit(self._judge_one, item["prompt"], points)] = index
             for future in as_completed(futures):
-                on_judgment(futures[future], future.result())
+                judgment, last_error = future.result()
+                on_judgment(futures[future], judgment)
                 passed.add(future)
-        except (KeyboardInterrupt, APIKeyRejectedError) as error:
+                failures_in_row = failures_in_row + 1 if last_error is not None else 0
+                if failures_in_row >= self.max_consecutive_failures and len(passed) < len(futures):
+                    raise self._server_failed(failures_in_row, last_error, len(futures) - len(passed))
+        except (KeyboardInterrupt, APIKeyRejectedError, ServerFailedError) as error:
             self._stop.set()
             pool.shutdown(wait=False, cancel_futures=True)
             in_flight = sum(1 for future in futures if future.running())
@@ -288,10 +363,20 @@ class OpenAIBackend:
             pool.shutdown(wait=False, cancel_futures=True)
             self._repeats.summarise()
 
+    def _server_failed(self, count: int, last_error: str, remaining: int) -> ServerFailedError:
+        return ServerFailedError(
+            f"the server at {self._server()} failed {count} requests in a row, each after "
+            f"{self.max_attempts} attempts (last error: {last_error}), so the run stopped with "
+            f"{remaining} items unfinished. The judgments received so far, including those of the "
+            "requests in flight, are kept. Check that the server is running and can serve the "
+            f"model {self.model!r}, then rerun, which requests only the missing judgments; to wait "
+            "longer for a recovering server, raise max_attempts or backoff."
+        )
+
     @staticmethod
     def _pass_finished(futures: dict, passed: set, on_judgment) -> None:
         """Pass on the judgments that arrived but were not passed on yet, so they are cached."""
         for future, index in futures.items():
             if future in passed or not future.done() or future.cancelled() or future.exception():
                 continue
-            on_judgment(index, future.result())
+            on_judgment(index, future.result()[0])
