@@ -229,3 +229,211 @@ def test_unknown_condition_is_named():
 def test_missing_columns_are_named():
     with pytest.raises(ValueError, match="missing columns"):
         metrics.value_scores(pd.DataFrame({"rating": [1]}))
+
+
+# ---------------------------------------------------------------------------
+# Undefined statistics and null draws
+# ---------------------------------------------------------------------------
+
+
+def test_pvalue_of_nan_statistic_is_nan():
+    with pytest.warns(UndefinedMetricWarning, match="observed statistic is NaN"):
+        p_value = metrics.permutation_pvalue(float("nan"), [0.1, 0.2, 0.3])
+    assert np.isnan(p_value)
+
+
+def test_pvalue_drops_nan_draws_with_warning():
+    # Defined draws 0.6 and 0.1: one is >= 0.5, so p = (1 + 1) / (2 + 1).
+    with pytest.warns(UndefinedMetricWarning, match="dropped 2 of 4 null draws"):
+        p_value = metrics.permutation_pvalue(0.5, [np.nan, 0.6, np.nan, 0.1])
+    assert p_value == pytest.approx(2 / 3)
+
+
+@pytest.mark.parametrize("draws", [[np.nan] * 5, []])
+def test_pvalue_without_defined_draws_is_nan(draws):
+    with pytest.warns(UndefinedMetricWarning, match="none of the"):
+        p_value = metrics.permutation_pvalue(0.5, draws)
+    assert np.isnan(p_value)
+
+
+@pytest.mark.parametrize("n_samples", [0, 1])
+def test_vat_summary_too_few_samples_is_nan(n_samples):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        summary = metrics.vat_summary(HAND_SHIFTS.head(n_samples), n_permutations=3)
+    messages = [str(warning.message) for warning in caught]
+    assert all(warning.category is UndefinedMetricWarning for warning in caught), messages
+    assert any(f"{n_samples} sample(s)" in message for message in messages)
+    assert any("observed statistic is NaN" in message for message in messages)
+    assert np.isnan(summary.nvat)
+    assert np.isnan(summary.p_value)
+    assert summary.coupling.isna().all().all()
+    assert summary.null_draws.shape == (3,)
+    assert np.isnan(summary.null_draws).all()
+    table = summary.table()
+    assert table.loc[0, "N"] == n_samples
+    assert np.isnan(table.loc[0, "permutation null mean"])
+
+
+def test_permutation_null_too_few_samples_is_nan():
+    with pytest.warns(UndefinedMetricWarning, match="0 sample"):
+        draws = metrics.permutation_null(HAND_SHIFTS.head(0), n_permutations=4)
+    assert draws.shape == (4,)
+    assert np.isnan(draws).all()
+
+
+# ---------------------------------------------------------------------------
+# Non-finite shifts
+# ---------------------------------------------------------------------------
+
+
+def test_infinite_trajectory_is_nan_and_named():
+    shifts = HAND_SHIFTS.copy()
+    shifts.loc[2, "C"] = np.inf
+    with pytest.warns(UndefinedMetricWarning, match=r"infinite shifts.*C \(1 of 5 samples\)"):
+        coupling = metrics.coupling_matrix(shifts)
+    assert coupling.loc["C"].isna().all()
+    assert coupling["C"].isna().all()
+    assert coupling.loc["A", "B"] == pytest.approx(0.8)
+    # Only A and B remain: nVAT = sqrt(2 * 0.8^2) / sqrt(2) = 0.8.
+    assert metrics.nvat(coupling) == pytest.approx(0.8)
+
+
+def test_centring_spreads_infinite_shift_to_its_sample():
+    shifts = HAND_SHIFTS.copy()
+    shifts.loc[2, "C"] = -np.inf
+    with pytest.warns(UndefinedMetricWarning, match="infinite shifts"):
+        coupling = metrics.coupling_matrix(shifts, centered=True)
+    assert coupling.isna().all().all()
+    with pytest.warns(UndefinedMetricWarning):
+        assert np.isnan(metrics.nvat(coupling))
+
+
+def test_all_infinite_shifts_give_nan_summary():
+    shifts = HAND_SHIFTS.assign(A=np.inf, B=-np.inf, C=np.inf)
+    with pytest.warns(UndefinedMetricWarning):
+        summary = metrics.vat_summary(shifts, n_permutations=3)
+    assert np.isnan(summary.nvat)
+    assert np.isnan(summary.p_value)
+
+
+def test_centring_equal_huge_shifts_gives_exact_zeros():
+    # A common mode of size 1e300 swamps everything else: every value of a sample is
+    # equal. x - mean(x) would leave rounding residue that ranks as if it were signal
+    # (the sum of 10 equal values is rounded, so their mean need not equal them).
+    rng = np.random.default_rng(8)
+    common = rng.normal(size=(50, 1)) * 1e300
+    shifts = pd.DataFrame(np.repeat(common, 10, axis=1), columns=list("ABCDEFGHIJ"))
+    assert (metrics.center_shifts(shifts).to_numpy() == 0.0).all()
+    with pytest.warns(UndefinedMetricWarning, match="constant shift trajectory"):
+        coupling = metrics.coupling_matrix(shifts, centered=True)
+    with pytest.warns(UndefinedMetricWarning):
+        assert np.isnan(metrics.nvat(coupling))
+
+
+def test_centring_keeps_missing_entries():
+    shifts = pd.DataFrame({"A": [1.0, 2.0], "B": [1.0, np.nan], "C": [1.0, 4.0]})
+    centred = metrics.center_shifts(shifts)
+    assert centred.loc[0].tolist() == [0.0, 0.0, 0.0]
+    assert np.isnan(centred.loc[1, "B"])
+    assert centred.loc[1, "A"] == pytest.approx(-1.0)
+
+
+def test_infinite_gain_gnd_is_nan():
+    shifts = pd.DataFrame({"A": [np.inf, 1.0], "B": [0.5, 0.5]})
+    with pytest.warns(UndefinedMetricWarning, match="is not finite"):
+        gnd = metrics.gain_normalized_deviation(shifts, "A")
+    assert gnd.isna().all()
+
+
+# ---------------------------------------------------------------------------
+# Invalid records
+# ---------------------------------------------------------------------------
+
+
+def _one_record(**changes):
+    """Return a pre and a post record of one sample, with ``changes`` applied to both."""
+    row = {
+        "condition": "pre", "sample_id": "s1", "scene_id": "s1", "micro_value": "Wealth",
+        "value": "Power", "sign": 1, "rating": 4, "scale_points": 5, "scale_descending": False,
+    }
+    row.update(changes)
+    return pd.DataFrame([row, {**row, "condition": "post"}])
+
+
+@pytest.mark.parametrize(
+    ("changes", "column", "shown"),
+    [
+        ({"value": "power"}, "value", "'power' (did you mean 'Power'?)"),
+        ({"micro_value": "wealth"}, "micro_value", "'wealth' (did you mean 'Wealth'?)"),
+        ({"micro_value": "Telepathy"}, "micro_value", "'Telepathy'"),
+        ({"value": np.nan}, "value", "nan"),
+    ],
+)
+def test_value_scores_reject_unknown_names(changes, column, shown):
+    with pytest.raises(ValueError) as error:
+        metrics.value_scores(_one_record(**changes))
+    message = str(error.value)
+    assert f"records column {column!r}" in message
+    assert shown in message
+    assert "2 of 2 rows" in message
+    assert "vatnb.taxonomy" in message
+
+
+def test_value_scores_reject_wrong_parent_value():
+    records = pd.concat([_one_record(), _one_record(micro_value="Humble", value="Power")])
+    with pytest.raises(ValueError) as error:
+        metrics.value_scores(records)
+    message = str(error.value)
+    assert "'Humble' is tagged 'Power' but belongs to 'Tradition'" in message
+    assert "2 of 4 rows" in message
+    assert "value_of" in message
+
+
+def test_value_scores_name_checks_accept_categoricals():
+    records = _one_record()
+    records["micro_value"] = records["micro_value"].astype("category")
+    records["value"] = pd.Categorical(records["value"], categories=["Power", "Hedonism"])
+    assert metrics.value_scores(records).loc[("pre", "s1"), "Power"] == 0.5
+
+
+@pytest.mark.parametrize(
+    ("changes", "column", "shown"),
+    [
+        ({"sign": 5}, "sign", "5"),
+        ({"sign": 0}, "sign", "0"),
+        ({"sign": np.nan}, "sign", "nan"),
+        ({"scale_descending": "False"}, "scale_descending", "'False'"),
+        ({"scale_descending": np.nan}, "scale_descending", "nan"),
+        ({"scale_points": np.nan}, "scale_points", "nan"),
+        ({"scale_points": 1}, "scale_points", "1"),
+        ({"scale_points": 4.5}, "scale_points", "4.5"),
+        ({"rating": "agree"}, "rating", "'agree'"),
+    ],
+)
+def test_evidence_rejects_invalid_cells(changes, column, shown):
+    with pytest.raises(ValueError) as error:
+        metrics.evidence(_one_record(**changes))
+    message = str(error.value)
+    assert f"records column {column!r}: 2 of 2 rows contain invalid values {shown}" in message
+
+
+def test_evidence_rejects_off_scale_rating_with_count():
+    records = pd.concat([_one_record(), _one_record(rating=9)], ignore_index=True)
+    with pytest.raises(ValueError) as error:
+        metrics.evidence(records)
+    message = str(error.value)
+    assert "'rating': 2 of 4 rows" in message
+    assert "1..5" in message
+    assert "[9.0]" in message
+
+
+def test_evidence_accepts_flag_and_sign_encodings():
+    # 1/0 flags and float signs are unambiguous. A 4 on a descending 5-point scale is -0.5.
+    assert metrics.evidence(_one_record(scale_descending=1)).tolist() == [-0.5, -0.5]
+    assert metrics.evidence(_one_record(scale_descending=np.bool_(False))).tolist() == [0.5, 0.5]
+    assert metrics.evidence(_one_record(sign=-1.0, scale_points=5.0)).tolist() == [-0.5, -0.5]
+
+
+def test_evidence_missing_rating_stays_nan():
+    assert np.isnan(metrics.evidence(_one_record(rating=np.nan))).all()

@@ -11,9 +11,9 @@ with the choices this project fixed where the paper leaves them open:
 
 * the diagonal of the coupling matrix is excluded from every norm, so that
   nVAT measures only value-value coupling (with the diagonal, nVAT >= 1);
-* a value whose shift trajectory is constant has no rank correlation: its
-  row of R is NaN, it is left out of nVAT with a warning, and ``|V|`` counts
-  only the values that remain;
+* a value whose shift trajectory is constant, or contains an infinite shift,
+  has no rank correlation: its row of R is NaN, it is left out of nVAT with a
+  warning, and ``|V|`` counts only the values that remain;
 * Gain is reported in the intended direction, so positive Gain always means
   the intervention moved the target the way it was meant to.
 """
@@ -21,13 +21,20 @@ with the choices this project fixed where the paper leaves them open:
 from __future__ import annotations
 
 import logging
+import numbers
 import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from vatnb.taxonomy import VALUES, MICRO_VALUES, canonical_value
+from vatnb.taxonomy import (
+    VALUES,
+    MICRO_VALUES,
+    UnknownValueError,
+    canonical_micro_value,
+    canonical_value,
+)
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +74,7 @@ def phi(rating, points: int, descending: bool = False):
     --------
     >>> phi([1, 2, 3, 4, 5], 5).tolist()
     [-1.0, -0.5, 0.0, 0.5, 1.0]
-    >>> [round(x, 4) for x in phi([1, 2, 3, 4], 4, descending=True)]
+    >>> phi([1, 2, 3, 4], 4, descending=True).round(4).tolist()
     [1.0, 0.3333, -0.3333, -1.0]
 
     Raises
@@ -92,16 +99,59 @@ def phi(rating, points: int, descending: bool = False):
 
 
 def evidence(records: pd.DataFrame) -> pd.Series:
-    """Return the signed evidence e = sign * phi(rating) of every record."""
+    """Return the signed evidence e = sign * phi(rating) of every record.
+
+    A missing rating (NaN) gives NaN evidence, and nothing else does.
+
+    Raises
+    ------
+    ValueError
+        If ``sign`` is not +1 or -1, ``scale_points`` is not a whole number
+        >= 2, ``scale_descending`` is not a boolean (True/False, or 1/0), or a
+        rating is not a whole number on its scale. The message names the
+        column, the first invalid values and the number of rows that contain them.
+    """
     _check_columns(records, ("sign", "rating", "scale_points", "scale_descending"))
+    _reject_invalid(
+        records, "sign", lambda v: _is_number(v) and v in (1, -1),
+        "sign must be +1 (the action expresses the micro-value) or -1 (it suppresses it)",
+    )
+    _reject_invalid(
+        records, "scale_points", _is_scale_size,
+        "scale_points must be a whole number >= 2 on every row",
+    )
+    _reject_invalid(
+        records, "scale_descending", _is_flag,
+        "scale_descending must be a boolean (True, False, 1 or 0). Strings are not read as "
+        "booleans, so map them first, e.g. with .map({'True': True, 'False': False})",
+    )
+    _reject_invalid(
+        records, "rating", lambda v: _is_missing(v) or _is_number(v),
+        "rating must be a number, or NaN for an answer that could not be read",
+    )
     result = pd.Series(np.nan, index=records.index, dtype=float)
     for (points, descending), group in records.groupby(
         ["scale_points", "scale_descending"], sort=False
     ):
+        ratings = group["rating"].to_numpy(float)
+        _check_rating_range(ratings, int(points), len(records))
         result.loc[group.index] = group["sign"].to_numpy(float) * phi(
-            group["rating"].to_numpy(float), int(points), bool(descending)
+            ratings, int(points), bool(descending)
         )
     return result
+
+
+def _check_rating_range(ratings: np.ndarray, points: int, total_rows: int) -> None:
+    """Raise, with the row count, when ratings fall outside 1..points or are not whole."""
+    present = ~np.isnan(ratings)
+    bad = present & ((ratings < 1) | (ratings > points) | (ratings != np.round(ratings)))
+    if bad.any():
+        examples = sorted(set(ratings[bad].tolist()))[:_EXAMPLES_SHOWN]
+        raise ValueError(
+            f"records column 'rating': {int(bad.sum())} of {total_rows} rows on a "
+            f"{points}-point scale contain values outside the whole numbers 1..{points}: "
+            f"{examples}. Mark an answer that could not be read as missing (NaN) instead."
+        )
 
 
 def missing_rating_counts(records: pd.DataFrame) -> pd.DataFrame:
@@ -124,15 +174,31 @@ def value_scores(records: pd.DataFrame, level: str = "value") -> pd.DataFrame:
     micro-value with many records does not outweigh one with few. At
     ``level="micro_value"`` (56D) it is the mean evidence per micro-value.
 
+    Names must be the canonical ones of :mod:`vatnb.taxonomy`, and ``value``
+    must be the parent of ``micro_value``. The loaders (:mod:`vatnb.ratings`,
+    :mod:`vatnb.dataset`) and the simulators already write them so. Any other
+    name raises instead of being renamed or dropped, because a dropped value
+    would change every mean and coupling without a trace.
+
     Returns
     -------
     DataFrame indexed by (condition, sample_id), one column per value present,
     in circumplex (or table) order. A value with no readable rating in a
-    sample is NaN there.
+    sample is NaN there. Records with a missing rating are left out, never
+    imputed (see :func:`missing_rating_counts`).
+
+    Raises
+    ------
+    ValueError
+        If a column is missing, a value or micro-value name is not canonical
+        (the message suggests the canonical spelling where one matches), a
+        micro-value is tagged with the wrong value, or :func:`evidence`
+        rejects a row.
     """
     if level not in ("value", "micro_value"):
         raise ValueError(f"level must be 'value' or 'micro_value', got {level!r}")
     _check_columns(records, RECORD_COLUMNS)
+    _check_names(records)
     frame = records.assign(e=evidence(records)).dropna(subset=["e"])
     per_micro = frame.groupby(["condition", "sample_id", "value", "micro_value"], sort=False)[
         "e"
@@ -200,14 +266,19 @@ def gain_normalized_deviation(
     """Return GND_t(w) = E_s[delta_s(w)] / |Gain(t)| for every value w.
 
     The target's own entry is +1 when the raw shift went up and -1 when it
-    went down. When |Gain| < ``tolerance`` GND is undefined: every entry is
-    NaN and an :class:`UndefinedMetricWarning` says so.
+    went down. When |Gain| < ``tolerance``, or |Gain| is NaN or infinite, GND
+    is undefined: every entry is NaN and an :class:`UndefinedMetricWarning`
+    says so.
     """
     size = abs(gain(shifts, target, direction))
     if not np.isfinite(size) or size < tolerance:
+        reason = (
+            f"|Gain| = {size:.3g} is not finite" if not np.isfinite(size)
+            else f"|Gain| = {size:.3g} is below the tolerance {tolerance:g}"
+        )
         warnings.warn(
-            f"gain-normalized deviation is undefined for target {target!r}: "
-            f"|Gain| = {size:.3g} is below the tolerance {tolerance:g}; reporting NaN",
+            f"gain-normalized deviation is undefined for target {target!r}: {reason}; "
+            "reporting NaN",
             UndefinedMetricWarning,
             stacklevel=2,
         )
@@ -226,8 +297,17 @@ def center_shifts(shifts: pd.DataFrame) -> pd.DataFrame:
     Centring makes every pair of values lean negative by about -1/(|V|-1), so a
     centred coupling must be compared with its own null (see
     :func:`centered_null_floor` and ``permutation_null(..., centered=True)``).
+    A sample whose present shifts are all equal and finite centres to exactly 0.
     """
-    return shifts.sub(shifts.mean(axis=1, skipna=True), axis=0)
+    data = shifts.astype(float)
+    centred = data.sub(data.mean(axis=1, skipna=True), axis=0)
+    # x - mean(x) leaves rounding residue of about eps * |x| when all x are equal,
+    # and with |x| near 1e300 that residue would be ranked as if it were signal.
+    row_max, row_min = data.max(axis=1), data.min(axis=1)
+    equal = ((row_max == row_min) & np.isfinite(row_max)).to_numpy()
+    if equal.any():
+        centred.iloc[equal] = centred.iloc[equal].where(data.iloc[equal].isna(), 0.0)
+    return centred
 
 
 def coupling_matrix(
@@ -237,16 +317,34 @@ def coupling_matrix(
 
     ``rho`` is Spearman's rank correlation (default) or Kendall's tau-b, over
     the samples where both trajectories are present (pairwise complete). The
-    diagonal is set to 1 but is excluded by every tax. A value whose trajectory
-    is constant has no rank correlation: its row and column are NaN and an
-    :class:`UndefinedMetricWarning` names it.
+    diagonal is set to 1 but is excluded by every tax.
+
+    Some trajectories have no rank correlation. Their rows and columns are NaN,
+    and an :class:`UndefinedMetricWarning` names them:
+
+    * a constant trajectory;
+    * a trajectory with an infinite shift, which usually means an overflow
+      upstream. With ``centered=True`` an infinite shift makes its whole
+      sample non-finite, so every value present in that sample is affected;
+    * every trajectory, when there are fewer than 2 samples.
     """
     if method not in CORRELATION_METHODS:
         raise ValueError(f"method must be one of {CORRELATION_METHODS}, got {method!r}")
-    data = center_shifts(shifts) if centered else shifts
-    data = data.astype(float)
+    raw = shifts.astype(float)
+    data = center_shifts(raw) if centered else raw
+    if len(data) < 2:
+        warnings.warn(
+            f"coupling is undefined with {len(data)} sample(s), because a rank correlation "
+            "needs at least 2; reporting NaN for every value",
+            UndefinedMetricWarning,
+            stacklevel=2,
+        )
+        return pd.DataFrame(np.nan, index=data.columns, columns=data.columns)
+    infinite = _infinite_trajectories(raw, data, centered)
     constant = [
-        column for column in data.columns if data[column].dropna().nunique() < 2
+        column
+        for column in data.columns
+        if column not in infinite and data[column].dropna().nunique() < 2
     ]
     if constant:
         warnings.warn(
@@ -255,23 +353,54 @@ def coupling_matrix(
             UndefinedMetricWarning,
             stacklevel=2,
         )
+    usable = [
+        column for column in data.columns if column not in infinite and column not in constant
+    ]
+    matrix = _rank_correlation(data[usable], method)
+    matrix = matrix.reindex(index=data.columns, columns=data.columns)
+    for column in usable:
+        matrix.loc[column, column] = 1.0
+    return matrix
+
+
+def _infinite_trajectories(raw: pd.DataFrame, data: pd.DataFrame, centered: bool) -> dict:
+    """Find the trajectories with an infinite shift, warn, and return {column: affected samples}."""
+    affected = np.isinf(data.to_numpy())
+    if centered:
+        # The mean of a sample with an infinite shift is infinite, so centring turns
+        # each present shift of that sample into inf or NaN (inf - inf).
+        samples = np.isinf(raw.to_numpy()).any(axis=1)
+        affected |= samples[:, None] & raw.notna().to_numpy()
+    counts = affected.sum(axis=0)
+    infinite = {column: int(count) for column, count in zip(data.columns, counts) if count}
+    if infinite:
+        listed = ", ".join(
+            f"{column} ({count} of {len(data)} samples)" for column, count in infinite.items()
+        )
+        warnings.warn(
+            f"infinite shifts have no rank, so these trajectories are reported as NaN and left "
+            f"out of nVAT: {listed}. Infinite shifts usually come from an overflow upstream, "
+            "so check the scale of the inputs",
+            UndefinedMetricWarning,
+            stacklevel=3,
+        )
+    return infinite
+
+
+def _rank_correlation(data: pd.DataFrame, method: str) -> pd.DataFrame:
+    """Return the pairwise-complete rank correlation matrix of the columns of ``data``."""
+    if data.shape[1] == 0:
+        return pd.DataFrame(dtype=float)
     if method == "spearman" and not data.isna().any().any():
         ranks = data.rank(axis=0, method="average").to_numpy()
         with np.errstate(invalid="ignore", divide="ignore"):
             values = np.corrcoef(ranks, rowvar=False)
-        matrix = pd.DataFrame(np.atleast_2d(values), index=data.columns, columns=data.columns)
-    elif method == "kendall":
+        return pd.DataFrame(np.atleast_2d(values), index=data.columns, columns=data.columns)
+    if method == "kendall":
         from vatnb.fastcorr import kendall_tau_b_matrix
 
-        matrix = kendall_tau_b_matrix(data)
-    else:
-        matrix = data.corr(method=method)
-    matrix.loc[constant, :] = np.nan
-    matrix.loc[:, constant] = np.nan
-    for column in data.columns:
-        if column not in constant:
-            matrix.loc[column, column] = 1.0
-    return matrix
+        return kendall_tau_b_matrix(data)
+    return data.corr(method=method)
 
 
 def _off_diagonal_squares(coupling: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -346,9 +475,10 @@ def null_floor(n_values: int, n_samples: int) -> float:
     """Return the pure-noise floor of nVAT, sqrt((|V|-1)/(N-1)).
 
     With no coupling, each off-diagonal rank correlation has variance about
-    1/(N-1), so nVAT sits near this value even when nothing is coupled.
+    1/(N-1), so nVAT sits near this value even when nothing is coupled. NaN
+    with fewer than 2 samples or no value, where nVAT itself is undefined.
     """
-    if n_samples < 2:
+    if n_samples < 2 or n_values < 1:
         return float("nan")
     return float(np.sqrt((n_values - 1) / (n_samples - 1)))
 
@@ -376,9 +506,20 @@ def permutation_null(
     which keeps every marginal distribution and destroys co-movement. With
     ``centered=True`` the permuted raw shifts are centred afterwards, which is
     the right null for a centred coupling.
+
+    A draw whose nVAT is undefined is NaN. With fewer than 2 samples no
+    permutation can change anything: every draw is NaN, with one
+    :class:`UndefinedMetricWarning`.
     """
+    if len(shifts) < 2:
+        warnings.warn(
+            f"the permutation null is undefined with {len(shifts)} sample(s); every draw is NaN",
+            UndefinedMetricWarning,
+            stacklevel=2,
+        )
+        return np.full(n_permutations, np.nan)
     rng = np.random.default_rng(seed)
-    raw = shifts.to_numpy(float)
+    raw = shifts.to_numpy(dtype=float, copy=True)
     draws = np.empty(n_permutations)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UndefinedMetricWarning)
@@ -390,9 +531,38 @@ def permutation_null(
 
 
 def permutation_pvalue(observed: float, null_draws) -> float:
-    """Return the one-sided permutation p-value (1 + #{null >= observed}) / (B + 1)."""
-    draws = np.asarray(null_draws, dtype=float)
-    draws = draws[~np.isnan(draws)]
+    """Return the one-sided permutation p-value (1 + #{null >= observed}) / (B + 1).
+
+    B counts the defined draws only: NaN draws are dropped with an
+    :class:`UndefinedMetricWarning` that gives their number. The p-value is NaN,
+    with a warning, when ``observed`` is NaN or no draw is defined.
+    """
+    draws = np.asarray(null_draws, dtype=float).ravel()
+    if np.isnan(observed):
+        warnings.warn(
+            "permutation p-value is undefined because the observed statistic is NaN; "
+            "reporting NaN",
+            UndefinedMetricWarning,
+            stacklevel=2,
+        )
+        return float("nan")
+    undefined = np.isnan(draws)
+    if undefined.all():
+        warnings.warn(
+            f"permutation p-value is undefined: none of the {draws.size} null draws is "
+            "defined; reporting NaN",
+            UndefinedMetricWarning,
+            stacklevel=2,
+        )
+        return float("nan")
+    if undefined.any():
+        warnings.warn(
+            f"dropped {int(undefined.sum())} of {draws.size} null draws that are NaN; "
+            f"the p-value uses the other {int((~undefined).sum())}",
+            UndefinedMetricWarning,
+            stacklevel=2,
+        )
+        draws = draws[~undefined]
     return float((1 + np.sum(draws >= observed)) / (draws.size + 1))
 
 
@@ -427,9 +597,7 @@ class VATSummary:
                 "nVAT": [self.nvat],
                 "Gini": [self.gini],
                 "null floor": [self.null_floor],
-                "permutation null mean": [
-                    float(np.nanmean(self.null_draws)) if self.null_draws.size else np.nan
-                ],
+                "permutation null mean": [_mean_of_defined(self.null_draws)],
                 "p-value": [self.p_value],
             }
         )
@@ -442,7 +610,13 @@ def vat_summary(
     n_permutations: int = 0,
     seed: int = 0,
 ) -> VATSummary:
-    """Compute R, VAT(u), nVAT, Gini, the null floor and (optionally) the permutation null."""
+    """Compute R, VAT(u), nVAT, Gini, the null floor and (optionally) the permutation null.
+
+    With fewer than 2 samples, or fewer than 2 values with a defined coupling,
+    nVAT, Gini and the p-value are NaN, each with an
+    :class:`UndefinedMetricWarning`. The permutation null is then not drawn,
+    so ``null_draws`` contains ``n_permutations`` NaN entries.
+    """
     coupling = coupling_matrix(shifts, method=method, centered=centered)
     vat = vat_per_value(coupling)
     n_values = int(vat.notna().sum())
@@ -460,11 +634,19 @@ def vat_summary(
         centered=centered,
     )
     if n_permutations > 0:
-        summary.null_draws = permutation_null(
-            shifts, n_permutations, seed=seed, method=method, centered=centered
-        )
+        if np.isnan(summary.nvat):
+            summary.null_draws = np.full(n_permutations, np.nan)
+        else:
+            summary.null_draws = permutation_null(
+                shifts, n_permutations, seed=seed, method=method, centered=centered
+            )
         summary.p_value = permutation_pvalue(summary.nvat, summary.null_draws)
     return summary
+
+
+def _mean_of_defined(draws: np.ndarray) -> float:
+    defined = draws[~np.isnan(draws)]
+    return float(defined.mean()) if defined.size else float("nan")
 
 
 # ---------------------------------------------------------------------------
@@ -498,3 +680,99 @@ def _target_column(shifts: pd.DataFrame, target: str) -> str:
     if name not in shifts.columns:
         raise ValueError(f"target {target!r} has no shifts; columns are {list(shifts.columns)}")
     return name
+
+
+# ---------------------------------------------------------------------------
+# Record checks
+# ---------------------------------------------------------------------------
+
+# Distinct invalid values quoted in an error message.
+_EXAMPLES_SHOWN = 5
+
+
+def _is_missing(value) -> bool:
+    if value is None or value is pd.NA:
+        return True
+    return isinstance(value, numbers.Real) and bool(np.isnan(value))
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+def _is_scale_size(value) -> bool:
+    return _is_number(value) and np.isfinite(value) and value == round(value) and value >= 2
+
+
+def _is_flag(value) -> bool:
+    return isinstance(value, (bool, np.bool_)) or (_is_number(value) and value in (0, 1))
+
+
+def _reject_invalid(
+    records: pd.DataFrame, column: str, is_valid, rule: str, suggest=None
+) -> None:
+    """Raise when a cell of ``column`` fails ``is_valid``, naming the values, row count and fix.
+
+    The check runs once per distinct value, so it stays cheap on millions of
+    records. ``suggest`` maps an invalid value to a hint such as a canonical
+    spelling, or to None.
+    """
+    distinct = pd.unique(records[column])
+    invalid = [value for value in distinct if not is_valid(value)]
+    if not invalid:
+        return
+    rows = int(records[column].isin(invalid).sum())
+    quoted = []
+    for value in invalid[:_EXAMPLES_SHOWN]:
+        hint = suggest(value) if suggest is not None else None
+        if isinstance(value, np.generic):
+            value = value.item()  # show 5, not np.int64(5)
+        quoted.append(f"{value!r} (did you mean {hint!r}?)" if hint else repr(value))
+    more = f" and {len(invalid) - _EXAMPLES_SHOWN} more" if len(invalid) > _EXAMPLES_SHOWN else ""
+    raise ValueError(
+        f"records column {column!r}: {rows} of {len(records)} rows contain invalid values "
+        f"{', '.join(quoted)}{more}. {rule}."
+    )
+
+
+def _suggest_spelling(canonicalize):
+    def suggest(name):
+        try:
+            return canonicalize(name)
+        except UnknownValueError:
+            return None
+
+    return suggest
+
+
+def _check_names(records: pd.DataFrame) -> None:
+    """Raise unless every name is canonical and every micro-value has its own parent value."""
+    _reject_invalid(
+        records, "micro_value", lambda name: isinstance(name, str) and name in MICRO_VALUES,
+        "Use the canonical names of vatnb.taxonomy.MICRO_VALUES "
+        "(vatnb.taxonomy.canonical_micro_value converts known spellings)",
+        suggest=_suggest_spelling(canonical_micro_value),
+    )
+    _reject_invalid(
+        records, "value", lambda name: isinstance(name, str) and name in VALUES,
+        "Use the canonical names of vatnb.taxonomy.VALUES "
+        "(vatnb.taxonomy.canonical_value converts known spellings)",
+        suggest=_suggest_spelling(canonical_value),
+    )
+    pairs = records.groupby(["micro_value", "value"], observed=True, sort=False).size()
+    wrong = [
+        (micro_value, value, count)
+        for (micro_value, value), count in pairs.items()
+        if MICRO_VALUES[micro_value][0] != value
+    ]
+    if wrong:
+        rows = sum(count for _, _, count in wrong)
+        shown = "; ".join(
+            f"{micro_value!r} is tagged {value!r} but belongs to {MICRO_VALUES[micro_value][0]!r}"
+            for micro_value, value, _ in wrong[:_EXAMPLES_SHOWN]
+        )
+        raise ValueError(
+            f"records column 'value': {rows} of {len(records)} rows name a value that is not the "
+            f"parent of their micro-value ({shown}). Set the value from the micro-value with "
+            "vatnb.taxonomy.value_of."
+        )
