@@ -340,3 +340,98 @@ def test_load_table_reads_byte_order_mark(tmp_path):
     records = load_table(path)
     assert records["country"].tolist() == ["India"]
     assert records["scene_id"].tolist() == ["India|Work"]
+
+
+ROWS = "India,Work,Wealth,express,I save.\nIndia,Work,Wealth,suppress,I give.\n"
+
+
+def test_load_table_rejects_repeated_rows(tmp_path):
+    with pytest.raises(ValueError) as error:
+        load_table(write_csv(tmp_path, HEADER + ROWS + ROWS))
+    message = str(error.value)
+    assert "mine.csv: 2 of 4 rows repeat an earlier row" in message
+    assert "rows 4, 5" in message
+    assert "row 4 repeats row 2" in message
+
+
+def test_load_table_repeat_compares_canonical_names(tmp_path):
+    text = HEADER + ROWS + "India,Work,wealth,positive,I save.\n"
+    with pytest.raises(ValueError, match="row 4 repeats row 2"):
+        load_table(write_csv(tmp_path, text))
+
+
+def test_load_table_keeps_same_action_in_other_scene(tmp_path):
+    text = HEADER + ROWS + "Egypt,Work,Wealth,express,I save.\n"
+    assert len(load_table(write_csv(tmp_path, text))) == 3
+
+
+@pytest.mark.parametrize("blank", ["   ", '"\t "'])
+def test_load_table_rejects_whitespace_action(tmp_path, blank):
+    text = HEADER + ROWS + f"India,Work,Humble,express,{blank}\n"
+    with pytest.raises(ValueError) as error:
+        load_table(write_csv(tmp_path, text))
+    message = str(error.value)
+    assert "column 'action' is empty or only whitespace in row 4" in message
+
+
+def test_load_table_rejects_cut_off_last_row(tmp_path):
+    with pytest.raises(ValueError) as error:
+        load_table(write_csv(tmp_path, HEADER + ROWS + "India,Work,Wea"))
+    message = str(error.value)
+    assert "mine.csv looks cut off" in message
+    assert "row 4" in message
+    assert "3 of the header's 5 cells" in message
+
+
+def test_load_table_rejects_unclosed_quote(tmp_path):
+    with pytest.raises(ValueError) as error:
+        load_table(write_csv(tmp_path, HEADER + ROWS + 'India,Work,Wealth,express,"I sa'))
+    message = str(error.value)
+    assert "quoted cell that starts in row 4 is never closed" in message
+
+
+@pytest.mark.parametrize(
+    ("row", "cells"),
+    [("India,Work,Wealth\n", "3 cells"), ("India,Work,Wealth,express,I save.,again\n", "6 cells")],
+)
+def test_load_table_rejects_row_of_wrong_width(tmp_path, row, cells):
+    with pytest.raises(ValueError) as error:
+        load_table(write_csv(tmp_path, HEADER + row + ROWS))
+    message = str(error.value)
+    assert f"row 2 has {cells}, but the header has 5" in message
+
+
+def test_load_table_skips_blank_lines(tmp_path):
+    records = load_table(write_csv(tmp_path, HEADER + "\n  \n" + ROWS + "\n\t\n"))
+    assert len(records) == 2
+
+
+def test_load_table_keeps_multiline_cells(tmp_path):
+    text = HEADER + 'India,Work,Wealth,express,"I save,\nthen I spend."\n' + ROWS
+    records = load_table(write_csv(tmp_path, text))
+    assert len(records) == 3
+    assert records.loc[0, "action"] == "I save,\nthen I spend."
+
+
+def test_load_table_accepts_missing_final_line_break(tmp_path):
+    assert len(load_table(write_csv(tmp_path, HEADER + ROWS.rstrip("\n")))) == 2
+
+
+@pytest.mark.parametrize(("delimiter", "name"), [(";", "semicolons"), ("\t", "tabs")])
+def test_load_table_names_wrong_delimiter(tmp_path, delimiter, name):
+    text = (HEADER + ROWS).replace(",", delimiter)
+    with pytest.raises(ValueError) as error:
+        load_table(write_csv(tmp_path, text))
+    message = str(error.value)
+    assert "mine.csv is not comma-separated" in message
+    assert name in message
+
+
+def test_unmapped_columns_advise_renaming_header(tmp_path):
+    path = write_csv(tmp_path, "country,topic,sub,polarity,action\nIndia,Work,Wealth,express,I.\n")
+    with pytest.raises(ValueError) as error:
+        load_table(path)
+    message = str(error.value)
+    assert "Rename the columns in the header" in message
+    assert "chapter's dataset parameter" in message
+    assert "column_map={'micro_value': 'my_micro_value_column'}" in message

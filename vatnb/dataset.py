@@ -36,6 +36,8 @@ Splits into train and test parts live in :mod:`vatnb.splits`
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
 import warnings
 import zipfile
@@ -304,8 +306,10 @@ def map_columns(
     ValueError
         When a required column (micro-value, polarity, action) has no match,
         or when neither ``scene_id`` nor both ``country`` and ``topic`` match.
-        The message lists the columns found and how to pass ``column_map``.
-        Also when a mapped identifying or required column has empty cells.
+        The message lists the columns found and says to rename them in the
+        source or to pass ``column_map``.
+        Also when a mapped identifying or required column has empty or
+        whitespace-only cells.
         That message names the column and the rows, counted from ``first_row``.
     """
     column_map = dict(column_map or {})
@@ -347,36 +351,49 @@ def _choose_columns(table: pd.DataFrame, column_map: dict[str, str], source: str
     if missing:
         raise ValueError(
             f"cannot map {source} to the dataset schema: no column found for {missing}. "
-            f"Columns found: {list(table.columns)}. Pass column_map={{schema column: "
-            f"source column}}, e.g. column_map={{'action': 'my_action_column'}}."
+            f"Columns found: {list(table.columns)}. {_RENAME_ADVICE} e.g. "
+            f"column_map={{'{missing[0]}': 'my_{missing[0]}_column'}}."
         )
     if not any(all(column in chosen for column in key) for key in SCENE_KEY_COLUMNS):
         found = [column for key in SCENE_KEY_COLUMNS for column in key if column in chosen]
         raise ValueError(
             f"cannot map {source} to the dataset schema: no columns identify the scene of "
             f"each row. Needed: 'scene_id', or both 'country' and 'topic'; matched only "
-            f"{found}. Columns found: {list(table.columns)}. Add the columns, or pass "
-            f"column_map, e.g. column_map={{'scene_id': 'my_scene_column'}}."
+            f"{found}. Columns found: {list(table.columns)}. Add the columns, or rename "
+            f"existing ones in the header. {_RENAME_ADVICE} e.g. "
+            f"column_map={{'scene_id': 'my_scene_column'}}."
         )
     return chosen
+
+
+# How to fix unmatched column names. A chapter or command-line user cannot pass column_map,
+# so renaming the header comes first.
+_RENAME_ADVICE = (
+    "Rename the columns in the header to the schema names (micro_value, polarity, action, "
+    "and scene_id or country and topic). That is the only fix when the file is passed as a "
+    "chapter's dataset parameter or on the command line. When calling the loader from "
+    "Python you can pass column_map={schema column: source column} instead,"
+)
 
 
 def _check_filled(
     mapped: pd.DataFrame, chosen: Mapping[str, str], source: str, first_row: int
 ) -> None:
-    """Raise when an identifying or required column has empty cells."""
+    """Raise when an identifying or required column has empty or whitespace-only cells."""
     checked = ("scene_id", "country", "topic", *REQUIRED_FOREIGN_COLUMNS)
     for target in checked:
         if target not in mapped.columns:
             continue
-        empty = [int(position) for position in mapped.index[mapped[target].isna()]]
+        cells = mapped[target]
+        blank = cells.map(lambda cell: isinstance(cell, str) and not cell.strip())
+        empty = [int(position) for position in mapped.index[cells.isna() | blank]]
         if empty:
             name = repr(chosen[target])
             if chosen[target] != target:
                 name += f" (schema column {target!r})"
             raise ValueError(
-                f"{source}: column {name} is empty in {_row_list(empty, first_row)}. "
-                "Fill in or drop those rows."
+                f"{source}: column {name} is empty or only whitespace in "
+                f"{_row_list(empty, first_row)}. Fill in or drop those rows."
             )
 
 
@@ -470,14 +487,22 @@ def load_table(path: str | Path, column_map: Mapping[str, str] | None = None) ->
     FileNotFoundError
         If the file does not exist.
     ValueError
-        If the suffix is neither ``.csv`` nor ``.parquet``; if the file is
-        empty, has no data rows, or is not UTF-8 text; if the columns cannot
-        be mapped (the message lists those found); or if a row holds an empty
-        required cell, an unknown polarity or Schwartz value, or a Schwartz
-        value that is not the parent of its micro-value (the message names the
-        file and rows).
+        If the suffix is neither ``.csv`` nor ``.parquet``, or the file is
+        empty, has no data rows, or is not UTF-8 text. If a CSV file is not
+        comma-separated, has a row with more or fewer cells than the header,
+        or ends inside a quoted cell (a truncated file). If the columns cannot
+        be mapped (the message lists those found). If a row has an empty or
+        whitespace-only required cell, an unknown polarity or Schwartz value,
+        or a Schwartz value that is not the parent of its micro-value. If a
+        row repeats an earlier one (same scene, micro-value, polarity and
+        action). The message names the file and rows.
     vatnb.taxonomy.UnknownValueError
         If a micro-value name is unknown; the message names the file and rows.
+
+    Notes
+    -----
+    NOTE: a CSV file cut off inside its last cell, with every cell of that
+    row present, still loads, because the cut text looks like a short action.
     """
     path = Path(path).expanduser()
     if not path.is_file():
@@ -497,14 +522,44 @@ def load_table(path: str | Path, column_map: Mapping[str, str] | None = None) ->
     if "provenance" not in mapped.columns:
         mapped["provenance"] = f"file:{path.name}"
     records = validate_records(mapped, source=str(path), first_row=first_row)
+    _reject_repeated_rows(records, str(path), first_row)
     _warn_unknown_countries(records, str(path))
     return records
+
+
+# Columns that identify one action: two rows that agree on all of them describe the same action.
+_ACTION_KEY_COLUMNS = ("scene_id", "micro_value", "polarity", "action")
+
+
+def _reject_repeated_rows(records: pd.DataFrame, source: str, first_row: int) -> None:
+    """Raise when a row repeats an earlier row's scene, micro-value, polarity and action.
+
+    A repeated action would be drawn and rated twice, so it would weigh double
+    in every mean. The file does not show whether a copy is an accident or
+    intended, so nothing is dropped here.
+    """
+    repeated = records.duplicated(subset=list(_ACTION_KEY_COLUMNS), keep="first")
+    if not repeated.any():
+        return
+    positions = [int(position) for position in records.index[repeated]]
+    keys = records[list(_ACTION_KEY_COLUMNS)]
+    original = int((keys == keys.iloc[positions[0]]).all(axis=1).to_numpy().argmax())
+    verb = "repeats" if len(positions) == 1 else "repeat"
+    raise ValueError(
+        f"{source}: {len(positions)} of {len(records)} rows {verb} an earlier row with the "
+        f"same scene, micro-value, polarity and action: {_row_list(positions, first_row)} "
+        f"(row {positions[0] + first_row} repeats row {original + first_row}). Remove the "
+        "repeated rows, or make each action's text or scene distinct."
+    )
 
 
 def _read_user_csv(path: Path) -> pd.DataFrame:
     """Read a CSV file as UTF-8 (a leading byte-order mark is allowed), with readable errors."""
     try:
-        return pd.read_csv(path, encoding="utf-8-sig")
+        frame = pd.read_csv(path, encoding="utf-8-sig")
+    except pd.errors.ParserError as error:
+        _check_csv_rows(path)
+        raise ValueError(f"{path} is not a readable CSV file: {error}") from None
     except pd.errors.EmptyDataError:
         raise ValueError(
             f"{path} is empty: expected a header row and one row per action"
@@ -515,8 +570,82 @@ def _read_user_csv(path: Path) -> pd.DataFrame:
             f"{error.start} cannot be decoded). Save it as a UTF-8 CSV file, or as Parquet, "
             "and load that file."
         ) from None
-    except pd.errors.ParserError as error:
-        raise ValueError(f"{path} is not a readable CSV file: {error}") from None
+    _check_csv_rows(path)
+    return frame
+
+
+# Delimiters that, found in the header of a one-column table, show the file is not comma-separated.
+_OTHER_DELIMITERS = {";": "semicolon", "\t": "tab", "|": "vertical bar"}
+
+
+def _check_csv_rows(path: Path) -> None:
+    """Raise when a CSV file uses another delimiter, or a row has more or fewer cells than the header.
+
+    pandas fills a short row with missing cells and, when data rows have one
+    cell more than the header, silently reads the first column as the index.
+    Both hide a damaged file, typically one cut off in its last row. Rows are
+    numbered as in :func:`load_table`: the header is row 1, and blank lines do not count.
+    """
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        text = handle.read()
+    rows = _csv_rows(text)
+    if not rows:
+        return
+    header = rows[0]
+    if len(header) == 1:
+        for delimiter, name in _OTHER_DELIMITERS.items():
+            if delimiter in header[0]:
+                raise ValueError(
+                    f"{path} is not comma-separated: its header {header[0]!r} is one column "
+                    f"that contains {name}s. Save the file as a comma-separated CSV (or as "
+                    "Parquet) and load that file."
+                )
+    open_quote = _unclosed_quote_row(text)
+    if open_quote is not None:
+        raise ValueError(
+            f"{path}: the quoted cell that starts in row {open_quote} is never closed, so the "
+            "file ends inside it. The file is probably cut off, or that cell has an unbalanced "
+            'quote (write a quote inside a quoted cell as ""). Complete or fix that row.'
+        )
+    for number, row in enumerate(rows[1:], start=2):
+        if len(row) == len(header):
+            continue
+        last = number == len(rows)
+        if last and len(row) < len(header) and not text.endswith(("\n", "\r")):
+            raise ValueError(
+                f"{path} looks cut off: its last row (row {number}) has only {len(row)} of the "
+                f"header's {len(header)} cells and the file does not end with a line break. "
+                "Restore the complete file, or delete that row."
+            )
+        raise ValueError(
+            f"{path}: row {number} has {_cells(len(row))}, but the header has {len(header)} "
+            f"({', '.join(header)}). Give every row one cell per header column (an empty cell "
+            "is two commas in a row), and quote a cell that contains a comma."
+        )
+
+
+def _cells(count: int) -> str:
+    return f"{count} cell" if count == 1 else f"{count} cells"
+
+
+def _unclosed_quote_row(text: str) -> int | None:
+    """Return the row in which a quoted cell opens and is never closed, or None."""
+    try:
+        for _ in csv.reader(io.StringIO(text, newline=""), strict=True):
+            pass
+    except csv.Error as error:
+        if "unexpected end of data" not in str(error):
+            return None  # another quoting quirk, which pandas reads leniently
+        # The lenient reader puts the rest of the file into the open cell, so that cell's
+        # row is the last one.
+        return len(_csv_rows(text))
+    return None
+
+
+def _csv_rows(text: str) -> list[list[str]]:
+    """Split CSV text into rows, leaving out the blank and whitespace-only lines that pandas skips."""
+    rows = csv.reader(io.StringIO(text, newline=""))
+    return [row for row in rows if row and not (len(row) == 1 and not row[0].strip())]
 
 
 def _warn_unknown_countries(records: pd.DataFrame, source: str) -> None:
