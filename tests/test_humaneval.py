@@ -322,3 +322,32 @@ def test_paper_tables_cover_eight_dimensions():
     assert len(paper_humaneval.table_1()) == 8
     assert paper_humaneval.table_8().index.tolist() == list(paper_humaneval.DIMENSIONS)
     assert paper_humaneval.table_8()["majority_ratio"].notna().all()
+
+
+@pytest.mark.parametrize(
+    ("ratings", "scale", "points", "shown"),
+    [
+        ([0, 6, 2.5], "likert", 5, "3 of 3 ratings are not on the 5-point scale [1, 2, 3, 4, 5]: [0.0, 2.5, 6.0]"),
+        ([1, 4, 5], "likert", 4, "1 of 3 ratings are not on the 4-point scale [1, 2, 3, 4]: [5.0]"),
+        ([1, float("inf")], "likert", 5, "[inf]"),
+        ([0, 1, 2], "binary", 5, "1 of 3 ratings are not on the binary scale [0, 1]: [2.0]"),
+        ([0.5], "binary", 5, "[0.5]"),
+    ],
+)
+def test_stance_rejects_off_scale_ratings(ratings, scale, points, shown):
+    with pytest.raises(ValueError) as error:
+        he.stance(ratings, scale=scale, points=points)
+    message = str(error.value)
+    assert shown in message
+    assert "NaN" in message
+
+
+def test_stance_rejects_text_rating():
+    with pytest.raises(ValueError, match="numbers or missing"):
+        he.stance(["agree"])
+
+
+def test_agreement_rejects_off_scale_rating():
+    # agreement reads the table without validate_annotations, so stance must check.
+    with pytest.raises(ValueError, match="not on the 5-point scale"):
+        he.agreement(long_table([[5, 4, 7], [3, 3, 3]]))

@@ -107,15 +107,34 @@ def stance(ratings, scale: str = "likert", points: int = 5) -> np.ndarray:
 
     On 5 points: 4-5 agree, 3 neutral, 1-2 disagree (the paper's definition).
     On an even number of points there is no neutral rating. Binary ratings:
-    1 agree, 0 disagree. NaN gives ``None``.
+    1 agree, 0 disagree. NaN (a missing rating) gives ``None``.
 
     Examples
     --------
     >>> stance([1, 3, 5, float("nan")]).tolist()
     ['disagree', 'neutral', 'agree', None]
+
+    Raises
+    ------
+    ValueError
+        If a rating is not a number, or not one of the scale's points
+        (``1..points`` for ``scale="likert"``, 0 or 1 for ``scale="binary"``).
+        The message gives the count and the first invalid ratings.
     """
     _check_scale(scale, points)
-    values = np.asarray(ratings, dtype=float)
+    try:
+        values = np.asarray(ratings, dtype=float)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"ratings must be numbers or missing (NaN): {error}") from None
+    allowed = _scale_values(scale, points)
+    off_scale = ~np.isnan(values) & ~np.isin(values, allowed)
+    if off_scale.any():
+        examples = sorted(set(values[off_scale].tolist()))[:5]
+        raise ValueError(
+            f"{int(off_scale.sum())} of {values.size} ratings are not on the "
+            f"{_scale_name(scale, points)} scale {allowed.astype(int).tolist()}: {examples}. "
+            "Mark an absent rating as NaN."
+        )
     if scale == "binary":
         midpoint = 0.5
     else:
