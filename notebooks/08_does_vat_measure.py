@@ -52,6 +52,7 @@ model_pair: list[str] = ["gpt-3.5-turbo", "gpt-4o-mini"]  # real model change (p
 
 # %%
 import logging
+import math
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -81,8 +82,9 @@ for name in ("truth_samples", "n_resamples", "n_permutations", "common_mode_samp
 for name in ("recovery_sizes", "null_sizes"):
     if not globals()[name] or min(globals()[name]) < 3:
         raise ValueError(f"{name} must list at least one sample size of 3 or more, got {globals()[name]!r}")
-if not sigma_m_grid or min(sigma_m_grid) < 0:
-    raise ValueError(f"sigma_m_grid must list at least one non-negative common-mode strength, got {sigma_m_grid!r}")
+if not sigma_m_grid or min(sigma_m_grid) < 0 or not all(math.isfinite(value) for value in sigma_m_grid):
+    raise ValueError(f"sigma_m_grid must list at least one finite, non-negative common-mode strength, "
+                     f"got {sigma_m_grid!r}")
 settings = SimulatorSettings(rho=rho, sigma_m=0.0)
 simulation_source = f"simulation (vatnb.simulator, rho = {rho}, seed {seed})"
 rating_keys = sorted({f"ratings/{framing_model}", *(f"ratings/{m}" for m in model_pair)})

@@ -60,6 +60,27 @@ def test_common_mode_share_extremes():
     assert validation.common_mode_share(shared) == pytest.approx(1.0)
 
 
+def test_common_mode_share_scale_free():
+    rng = np.random.default_rng(1)
+    shifts = pd.DataFrame(rng.standard_normal((200, 10)) + rng.standard_normal((200, 1)))
+    share = validation.common_mode_share(shifts)
+    # Squares of 1e200 overflow, so a share computed without rescaling would be undefined.
+    assert validation.common_mode_share(shifts * 1e200) == pytest.approx(share, rel=1e-9)
+    with pytest.warns(metrics.UndefinedMetricWarning, match="infinite"):
+        assert np.isnan(validation.common_mode_share(shifts.replace(shifts.iloc[0, 0], np.inf)))
+
+
+def test_latent_shifts_reject_infinite_sigma():
+    with pytest.raises(ValueError, match="finite"):
+        validation.latent_shifts(10, sigma_m=np.inf)
+
+
+def test_mean_off_diagonal_all_undefined():
+    coupling = pd.DataFrame(np.full((3, 3), np.nan))
+    with pytest.warns(metrics.UndefinedMetricWarning, match="no off-diagonal"):
+        assert np.isnan(validation.mean_off_diagonal(coupling))
+
+
 def test_common_mode_share_constant_warns():
     with pytest.warns(metrics.UndefinedMetricWarning, match="constant"):
         assert np.isnan(validation.common_mode_share(pd.DataFrame(np.ones((5, 3)))))

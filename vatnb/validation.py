@@ -85,8 +85,8 @@ def latent_shifts(
     """
     if int(n_samples) < 2:
         raise ValueError(f"n_samples must be >= 2, got {n_samples!r}")
-    if sigma_m < 0 or sigma_d < 0:
-        raise ValueError(f"sigma_m and sigma_d must be >= 0, got {sigma_m!r} and {sigma_d!r}")
+    if not (np.isfinite(sigma_m) and np.isfinite(sigma_d)) or sigma_m < 0 or sigma_d < 0:
+        raise ValueError(f"sigma_m and sigma_d must be finite and >= 0, got {sigma_m!r} and {sigma_d!r}")
     rng = np.random.default_rng(seed)
     root = covariance_root(planted_coupling(rho).to_numpy())
     draws = sigma_d * rng.standard_normal((int(n_samples), N_VALUES)) @ root
@@ -355,6 +355,15 @@ def common_mode_share(shifts: pd.DataFrame) -> float:
     value moves by the same amount in each sample it is 1.
     """
     data = shifts.astype(float)
+    if np.isinf(data.to_numpy()).any():
+        warnings.warn("common-mode share is undefined for shifts with infinite entries; reporting NaN",
+                      UndefinedMetricWarning, stacklevel=2)
+        return float("nan")
+    # The share does not change when every shift is scaled by one factor, so scale to a
+    # largest |shift| of 1 first: squares of shifts near 1e200 would overflow to inf.
+    largest = float(np.nanmax(np.abs(data.to_numpy()))) if data.notna().any().any() else 0.0
+    if largest > 0:
+        data = data / largest
     per_value = data.var(axis=0, ddof=1)
     if not np.isfinite(per_value.mean()) or per_value.mean() == 0:
         warnings.warn(
@@ -370,6 +379,10 @@ def mean_off_diagonal(coupling: pd.DataFrame) -> float:
     """Return the mean off-diagonal entry of a coupling matrix (NaN entries left out)."""
     values = coupling.to_numpy(float).copy()
     np.fill_diagonal(values, np.nan)
+    if np.isnan(values).all():
+        warnings.warn("no off-diagonal coupling entry is defined; reporting NaN", UndefinedMetricWarning,
+                      stacklevel=2)
+        return float("nan")
     return float(np.nanmean(values))
 
 
