@@ -1,9 +1,13 @@
-"""Recognise API keys among chapter parameters, which papermill writes into notebooks."""
+"""Recognise API keys among chapter parameters, which papermill writes into notebooks.
+
+:func:`redact` removes keys from error messages and log lines.
+"""
 
 from __future__ import annotations
 
 import re
 import urllib.parse
+from collections.abc import Iterable
 
 DEFAULT_KEY_VARIABLE = "OPENAI_API_KEY"
 SECRET_NAME = re.compile(r"(api_?key|token|secret|password)", re.IGNORECASE)
@@ -13,6 +17,9 @@ SECRET_VALUE = re.compile(
 )
 ENVIRONMENT_VARIABLE_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
 REDACTED = "<redacted>"
+# An HTTP Authorization header value, as servers echo it in error bodies.
+BEARER_TOKEN = re.compile(r"(\bBearer\s+)(?!<redacted>)[^\s\"',;]+", re.IGNORECASE)
+MIN_REDACTED_LENGTH = 4
 
 
 def _contains_key(value: str) -> bool:
@@ -45,8 +52,19 @@ def looks_like_secret(name: str, value: object) -> bool:
     return names_secret or _contains_key(value)
 
 
-def redact(text: str) -> str:
-    """Replace everything shaped like a provider key in ``text`` with ``<redacted>``."""
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """Replace credentials in ``text`` with ``<redacted>``.
+
+    Three things are replaced: each exact value in ``secrets`` (for example
+    the key a client was given, whatever its shape), the token after
+    ``Bearer``, and everything shaped like a provider key. Secrets shorter
+    than ``MIN_REDACTED_LENGTH`` characters are left alone, because replacing
+    every occurrence of a placeholder such as ``x`` would garble the message.
+    """
+    for secret in sorted(secrets, key=len, reverse=True):
+        if secret and len(secret) >= MIN_REDACTED_LENGTH:
+            text = text.replace(secret, REDACTED)
+    text = BEARER_TOKEN.sub(rf"\1{REDACTED}", text)
     return SECRET_VALUE.sub(REDACTED, text)
 
 

@@ -32,13 +32,19 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from vatnb.credentials import redact
+
 log = logging.getLogger(__name__)
 
 DEFAULT_API_KEY_VARIABLE = "OPENAI_API_KEY"
 
 
 class TextGenerationError(RuntimeError):
-    """A backend could not produce a text after its allowed attempts."""
+    """A backend produced no text: its attempts ran out, or the server rejected the request."""
+
+
+class APIKeyRejectedError(TextGenerationError):
+    """The server rejected the API key (HTTP 401) or its permissions (HTTP 403)."""
 
 
 class ReplayMissError(KeyError):
@@ -243,11 +249,15 @@ class OpenAICompatibleBackend(TextBackend):
         ``"http://localhost:11434/v1"``; None uses the ``openai`` package default.
     api_key_variable
         Name of the environment variable that holds the key. The key is read
-        once, never logged and never cached. Local servers that ignore keys
-        still need the variable set to any placeholder (e.g. ``EMPTY``).
+        once, never logged and never cached, and it is removed from every
+        message this backend logs or raises, even where the server echoes it.
+        Local servers that ignore keys still need the variable set to any
+        placeholder (e.g. ``EMPTY``).
     max_retries
         Retries after the first attempt on HTTP 429, HTTP 5xx, timeouts,
-        connection errors and malformed response bodies; other errors raise at once.
+        connection errors and malformed response bodies. HTTP 401 and 403
+        raise :class:`APIKeyRejectedError` at once, and other API errors raise
+        :class:`TextGenerationError` at once.
     timeout
         Seconds to wait for one response.
     backoff
@@ -279,6 +289,8 @@ class OpenAICompatibleBackend(TextBackend):
             )
         self.model = model
         self.base_url = base_url
+        self.api_key_variable = api_key_variable
+        self._secrets = (api_key,)
         self.max_retries = max_retries
         self.backoff = backoff
         self.max_backoff = max_backoff
@@ -289,24 +301,37 @@ class OpenAICompatibleBackend(TextBackend):
         )
 
     def generate(self, request: TextRequest) -> str:
+        """Return the completion of one request, retrying the errors listed in the class docstring.
+
+        The errors raised here are chained to nothing (``from None``), because
+        the client's exception text can contain the server's echo of the key.
+        """
+        openai = self._openai
         attempts = self.max_retries + 1
         for attempt in range(1, attempts + 1):
             try:
                 return self._complete_once(request)
+            except (openai.AuthenticationError, openai.PermissionDeniedError) as error:
+                raise self._key_rejected(error) from None
             except Exception as error:  # narrowed by _is_retryable just below
+                reason = self._describe_error(error)
                 if not self._is_retryable(error):
-                    raise
-                reason = _describe_error(error)
+                    if not isinstance(error, openai.APIError):
+                        raise
+                    raise TextGenerationError(
+                        f"{self.model} at {self._server()} rejected the request: {reason}. "
+                        "Check the model name, base_url and the decoding settings"
+                    ) from None
                 if attempt == attempts:
                     log.error(
                         "%s/%s: attempt %d of %d failed (%s); giving up",
                         self.name, self.model, attempt, attempts, reason,
                     )
                     raise TextGenerationError(
-                        f"{self.model} at {self.base_url or 'the default OpenAI URL'} failed "
+                        f"{self.model} at {self._server()} failed "
                         f"{attempts} times; last error: {reason}. Check the server, or raise "
                         "max_retries if it is only overloaded"
-                    ) from error
+                    ) from None
                 delay = min(self.backoff * 2 ** (attempt - 1), self.max_backoff)
                 log.warning(
                     "%s/%s: attempt %d of %d failed (%s); retrying in %.2f s",
@@ -314,6 +339,29 @@ class OpenAICompatibleBackend(TextBackend):
                 )
                 time.sleep(delay)
         raise TextGenerationError(f"{self.model}: no attempt was made (max_retries={self.max_retries})")
+
+    def _server(self) -> str:
+        return redact(self.base_url, self._secrets) if self.base_url else "the default OpenAI URL"
+
+    def _describe_error(self, error: Exception) -> str:
+        """Return the status, type and first 200 characters of an error, with the key removed."""
+        status = getattr(error, "status_code", None)
+        prefix = f"HTTP {status} " if status is not None else ""
+        # Redact before truncating, so that no cut-off part of a key is left to match.
+        text = redact(str(error), self._secrets)[:200]
+        return f"{prefix}{type(error).__name__}: {text}"
+
+    def _key_rejected(self, error: Exception) -> APIKeyRejectedError:
+        """Build the error for HTTP 401 or 403 without the server's message, which may echo the key."""
+        status = getattr(error, "status_code", None)
+        if isinstance(error, self._openai.PermissionDeniedError):
+            advice = f"check that the key has access to the model {self.model!r}"
+        else:
+            advice = f"check the key in ${self.api_key_variable}"
+        return APIKeyRejectedError(
+            f"the server at {self._server()} rejected the API key read from "
+            f"${self.api_key_variable} (HTTP {status}, {type(error).__name__}): {advice}"
+        )
 
     def _complete_once(self, request: TextRequest) -> str:
         settings = request.settings
@@ -345,12 +393,6 @@ class OpenAICompatibleBackend(TextBackend):
 
 class MalformedResponseError(ValueError):
     """A server returned a body that is not a chat completion."""
-
-
-def _describe_error(error: Exception) -> str:
-    status = getattr(error, "status_code", None)
-    prefix = f"HTTP {status} " if status is not None else ""
-    return f"{prefix}{type(error).__name__}: {str(error)[:200]}"
 
 
 class HuggingFaceBackend(TextBackend):
