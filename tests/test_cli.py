@@ -171,3 +171,151 @@ def test_redact_keys_in_messages():
     message = "AuthenticationError: Incorrect API key provided: Bearer sk-test-SECRET123"
     assert "SECRET123" not in redact(message)
     assert redact(message).endswith("Bearer <redacted>")
+
+
+def test_redact_exact_secret_and_bearer_token():
+    from vatnb.credentials import redact
+
+    message = "key plain-secret-42 rejected; header was Bearer other.token-value, then plain-secret-42"
+    redacted = redact(message, ["plain-secret-42"])
+    assert "plain-secret-42" not in redacted
+    assert "other.token-value" not in redacted
+    assert redacted == "key <redacted> rejected; header was Bearer <redacted>, then <redacted>"
+    assert redact("no key here", ["x"]) == "no key here"
+
+
+def test_repeated_parameter_rejected(no_execution, capsys):
+    status = cli.main(["run", CHAPTER, "-p", "seed", "1", "-p", "seed", "2"])
+    error = capsys.readouterr().err.strip()
+    assert status == 2
+    assert no_execution == []
+    assert len(error.splitlines()) == 1
+    assert "parameter 'seed' is given twice ('1', then '2')" in error
+
+
+@pytest.mark.parametrize("value", ["1,,2", "1,2,", ",1", "1, ,2"])
+def test_empty_list_item_rejected(no_execution, capsys, value):
+    status = cli.main(["run", "03_human_evaluation", "-p", "noise_levels", value])
+    error = capsys.readouterr().err.strip()
+    assert status == 2
+    assert no_execution == []
+    assert error.startswith(f"vatnb: error: parameter 'noise_levels' has an empty item in {value!r}")
+
+
+def test_list_parameter_items_kept(no_execution):
+    assert cli.main(["run", "03_human_evaluation", "-p", "noise_levels", "0, 0.5,1"]) == 0
+    assert no_execution[0][2] == {"noise_levels": [0.0, 0.5, 1.0]}
+
+
+def test_output_path_that_is_file_rejected(tmp_path, capsys):
+    occupied = tmp_path / "taken"
+    occupied.write_text("not a folder")
+    status = cli.main(["run", CHAPTER, "-o", str(occupied)])
+    error = capsys.readouterr().err.strip()
+    assert status == 2
+    assert len(error.splitlines()) == 1
+    assert error.startswith(f"vatnb: error: output folder {occupied} exists but is a file")
+
+
+def test_output_below_file_rejected(tmp_path, capsys):
+    occupied = tmp_path / "taken"
+    occupied.write_text("not a folder")
+    status = cli.main(["run", CHAPTER, "-o", str(occupied / "runs")])
+    error = capsys.readouterr().err.strip()
+    assert status == 2
+    assert len(error.splitlines()) == 1
+    assert error.startswith(f"vatnb: error: cannot create output folder {occupied / 'runs'}")
+
+
+def test_read_only_output_folder_rejected(tmp_path, monkeypatch, capsys):
+    import os
+
+    read_only = tmp_path / "read-only"
+    read_only.mkdir()
+    read_only.chmod(0o500)
+    # A root user may write to any folder, so the permission check is faked for this one.
+    real_access = os.access
+    monkeypatch.setattr(
+        os, "access", lambda path, mode, **kw: Path(path) != read_only and real_access(path, mode, **kw)
+    )
+    status = cli.main(["run", CHAPTER, "-o", str(read_only)])
+    error = capsys.readouterr().err.strip()
+    assert status == 2
+    assert len(error.splitlines()) == 1
+    assert error.startswith(f"vatnb: error: output folder {read_only} is not writable")
+
+
+def test_permission_error_names_path(monkeypatch, capsys):
+    def deny_write(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", "/runs/locked.ipynb")
+
+    monkeypatch.setattr(book, "execute_chapter", deny_write)
+    status = cli.main(["run", CHAPTER])
+    error = capsys.readouterr().err.strip()
+    assert status == 2
+    assert len(error.splitlines()) == 1
+    assert error.startswith("vatnb: error: cannot access /runs/locked.ipynb: Permission denied;")
+
+
+def test_file_without_parameters_cell_rejected(capsys):
+    module = Path(cli.__file__)
+    status = cli.main(["run", str(module), "--list"])
+    error = capsys.readouterr().err.strip()
+    assert status == 2
+    assert len(error.splitlines()) == 1
+    assert error.startswith(f"vatnb: error: {module} has no cell tagged 'parameters'")
+
+
+@pytest.mark.parametrize(
+    "cell, expected",
+    [
+        ("x: int = (1\n", "the parameters cell of {source} is not valid Python"),
+        ("x: int = len('ab')  # a knob\n", "parameter 'x' in {source} has the default \"len('ab')\""),
+    ],
+)
+def test_bad_parameters_cell_rejected(tmp_path, capsys, cell, expected):
+    source = tmp_path / "97_bad.py"
+    source.write_text(f'# %% [markdown]\n# # Bad\n\n# %% tags=["parameters"]\n{cell}\n# %%\nprint(1)\n')
+    for arguments in (["--list"], ["-p", "x", "2"]):
+        status = cli.main(["run", str(source), *arguments])
+        error = capsys.readouterr().err.strip()
+        assert status == 2
+        assert len(error.splitlines()) == 1
+        assert error.startswith("vatnb: error: " + expected.format(source=source))
+
+
+def test_run_shows_progress_on_terminal(monkeypatch):
+    options = []
+    monkeypatch.setattr(book, "execute_chapter", lambda *args, **kwargs: options.append(kwargs))
+    for terminal in (True, False):
+        monkeypatch.setattr(sys.stderr, "isatty", lambda: terminal)
+        assert cli.main(["run", CHAPTER]) == 0
+    assert [option["progress"] for option in options] == [True, False]
+
+
+@pytest.mark.parametrize("kept, wording", [(True, "is incomplete"), (False, "was removed")])
+def test_interrupted_chapter_reported(monkeypatch, capsys, kept, wording):
+    output = Path("runs") / f"{CHAPTER}.ipynb"
+
+    def interrupt(*args, **kwargs):
+        raise book.ChapterInterrupted(CHAPTER, output, output_kept=kept)
+
+    monkeypatch.setattr(book, "execute_chapter", interrupt)
+    monkeypatch.setattr(book, "execute_chapters", interrupt)
+    for command in (["run", CHAPTER], ["build"]):
+        status = cli.main(command)
+        error = capsys.readouterr().err.strip().splitlines()
+        assert status == 130
+        assert len(error) == 2
+        assert error[0].startswith(f"vatnb: interrupted during chapter {CHAPTER};")
+        assert error[0].endswith(f"partly executed notebook {output} {wording}.")
+        assert "running the same command again resumes" in error[1]
+
+
+def test_interrupt_outside_chapter_reported(monkeypatch, capsys):
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(book, "chapter_source", interrupt)
+    assert cli.main(["run", CHAPTER]) == 130
+    assert capsys.readouterr().err.strip().startswith("vatnb: interrupted while no chapter")

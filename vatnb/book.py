@@ -15,9 +15,11 @@ import difflib
 import logging
 import math
 import os
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,27 +39,44 @@ KERNEL_SPEC = {"name": "python3", "display_name": "Python 3", "language": "pytho
 MAX_SOCKET_PATH_BYTES = 103  # macOS allows 103 bytes, Linux 107
 
 
+def _chapter_manager_class(base, environment: dict[str, str] | None, started: list | None):
+    """Subclass ``base`` so that kernels start with ``environment`` and are appended to ``started``."""
+
+    class ChapterKernelManager(base):
+        async def start_kernel(self, **options):
+            if environment is not None:
+                options["env"] = dict(environment)
+            await super().start_kernel(**options)
+            if started is not None:
+                started.append(self)
+
+    return ChapterKernelManager
+
+
 @contextlib.contextmanager
-def unix_socket_kernels():
+def unix_socket_kernels(environment: dict[str, str] | None = None, started: list | None = None):
     """Yield a kernel manager class whose kernels talk to papermill over Unix sockets.
 
     With the default TCP transport every kernel listens on loopback ports and
     logs a warning that the traffic is unencrypted. Unix sockets in a private
     temporary folder (mode 0700) need no port and are removed afterwards. On
     Windows, which has no such sockets in pyzmq, and where the temporary
-    folder's path is too long for a socket path, the default TCP manager is used.
+    folder's path is too long for a socket path, TCP on loopback is used.
+
+    Kernels start with ``environment`` (None: this process's environment),
+    and each manager whose kernel has started is appended to ``started``.
     """
     from jupyter_client.manager import AsyncKernelManager
     from traitlets import default
 
     if os.name == "nt":
-        yield AsyncKernelManager
+        yield _chapter_manager_class(AsyncKernelManager, environment, started)
         return
     with tempfile.TemporaryDirectory(prefix="vatnb-kernel-") as folder:
         # jupyter_client names the sockets kernel-ipc-1 to kernel-ipc-5 in this folder.
         if len(os.path.join(folder, "kernel-ipc-99").encode()) > MAX_SOCKET_PATH_BYTES:
             log.info("temporary folder %s is too long for kernel sockets; using TCP on loopback", folder)
-            yield AsyncKernelManager
+            yield _chapter_manager_class(AsyncKernelManager, environment, started)
             return
 
         class UnixSocketKernelManager(AsyncKernelManager):
@@ -69,11 +88,110 @@ def unix_socket_kernels():
             def _connection_file_default(self):
                 return os.path.join(folder, "kernel.json")
 
-        yield UnixSocketKernelManager
+        yield _chapter_manager_class(UnixSocketKernelManager, environment, started)
+
+
+def kernel_environment() -> dict[str, str]:
+    """Return the environment for chapter kernels: this process's, adjusted for static pages.
+
+    Only the kernel gets these changes, so this process keeps its own
+    settings and papermill's cell progress bar here still shows.
+    """
+    environment = dict(os.environ)
+    # A non-interactive MPLBACKEND (such as Agg, common in CI) would stop the
+    # kernel from using the inline backend, and every figure would be lost.
+    environment.pop("MPLBACKEND", None)
+    # Progress bars inside a chapter are noise in a static page.
+    environment["TQDM_DISABLE"] = "1"
+    # tqdm.autonotebook, imported by transformers and datasets, warns in every kernel
+    # without ipywidgets; the book shows no widgets, so that one message is dropped.
+    environment["PYTHONWARNINGS"] = ",".join(
+        filter(None, [environment.get("PYTHONWARNINGS"), "ignore:IProgress not found"])
+    )
+    return environment
+
+
+class _StopBeforeCell(Exception):
+    """Raised before a cell starts when the user has pressed Ctrl-C."""
+
+
+class _InterruptForwarder:
+    """Turn the first Ctrl-C into an interrupt of the chapter's kernel, as Jupyter's stop button does.
+
+    The kernel raises KeyboardInterrupt in the running cell, papermill saves
+    the notebook, and :meth:`stop_before_cell` stops the run before another
+    cell starts. A second Ctrl-C raises KeyboardInterrupt here at once, for a
+    kernel that does not react. The handler is installed only in the main
+    thread on POSIX systems and only where SIGINT is not ignored (as it is
+    for a job that a non-interactive shell starts in the background).
+    Elsewhere Ctrl-C keeps its former effect.
+    """
+
+    def __init__(self, chapter: str, managers: list):
+        self.chapter = chapter
+        self.managers = managers
+        self.requested = False
+
+    @contextlib.contextmanager
+    def installed(self):
+        if (
+            os.name == "nt"
+            or threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+        ):
+            yield self
+            return
+        previous = signal.signal(signal.SIGINT, self._on_interrupt)
+        try:
+            yield self
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+    def _on_interrupt(self, signum, frame) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        with contextlib.suppress(OSError, RuntimeError, ValueError):
+            print(f"\n[vatnb] interrupting chapter {self.chapter}; press Ctrl-C again to stop at once",
+                  file=sys.stderr, flush=True)
+        for manager in self.managers:
+            _send_interrupt(manager)
+
+    def stop_before_cell(self, cell=None, cell_index=None) -> None:
+        """nbclient's ``on_cell_start`` hook: raise once an interrupt was requested."""
+        if self.requested:
+            raise _StopBeforeCell
+
+
+def _send_interrupt(manager) -> None:
+    """Send SIGINT to a local kernel's process group, as ``LocalProvisioner.send_signal`` does.
+
+    That method is a coroutine, and a signal handler cannot wait for one.
+    """
+    provisioner = getattr(manager, "provisioner", None)
+    process = getattr(provisioner, "process", None)
+    if process is None or process.poll() is not None:
+        return
+    pgid = getattr(provisioner, "pgid", None)
+    try:
+        if pgid and hasattr(os, "killpg"):
+            os.killpg(pgid, signal.SIGINT)
+        else:
+            process.send_signal(signal.SIGINT)
+    except OSError:
+        log.debug("kernel process %s exited before it could be interrupted", process.pid)
 
 
 class ParameterError(ValueError):
-    """A chapter parameter given on the command line is unknown or ill-typed."""
+    """A chapter parameter given on the command line is unknown, repeated or ill-typed."""
+
+
+class ChapterSourceError(ValueError):
+    """A file given as a chapter has no readable parameters cell."""
+
+
+class OutputFolderError(OSError):
+    """The folder for an executed notebook is a file, cannot be created or is not writable."""
 
 
 class ChapterFailed(RuntimeError):
@@ -83,6 +201,18 @@ class ChapterFailed(RuntimeError):
         self.chapter, self.cell, self.error = chapter, cell, error
         where = f"cell {cell}" if cell is not None else "before any cell ran"
         super().__init__(f"chapter {chapter} failed at {where}: {error}")
+
+
+class ChapterInterrupted(KeyboardInterrupt):
+    """The user pressed Ctrl-C while papermill executed a chapter.
+
+    ``output`` is the partly executed notebook, and ``output_kept`` is False
+    once :func:`execute_chapters` has removed it.
+    """
+
+    def __init__(self, chapter: str, output: Path, output_kept: bool = True):
+        self.chapter, self.output, self.output_kept = chapter, output, output_kept
+        super().__init__(f"chapter {chapter} was interrupted")
 
 
 @dataclass(frozen=True)
@@ -146,7 +276,13 @@ def read_notebook(source: Path):
     """Read a percent-format chapter into a notebook with a Python 3 kernelspec."""
     import jupytext
 
-    notebook = jupytext.read(source)
+    try:
+        notebook = jupytext.read(source)
+    except UnicodeDecodeError as error:
+        raise ChapterSourceError(
+            f"{source} is not a UTF-8 text file ({error.reason} at byte {error.start}); "
+            "a chapter is a jupytext percent-format .py file"
+        ) from None
     notebook.metadata["kernelspec"] = dict(KERNEL_SPEC)
     notebook.metadata.setdefault("language_info", {"name": "python"})
     return notebook
@@ -156,23 +292,53 @@ def chapter_parameters(source: Path) -> list[Parameter]:
     """Read the annotated assignments of the cell tagged ``parameters``.
 
     Each knob is written ``name: type = default  # help``.
+
+    Raises
+    ------
+    ChapterSourceError
+        When the file has no cell tagged ``parameters``, the cell is not valid
+        Python, or a default is not a literal.
     """
     notebook = read_notebook(source)
     cells = [c for c in notebook.cells if "parameters" in c.metadata.get("tags", [])]
     if not cells:
-        raise ValueError(f"{source} has no cell tagged 'parameters'")
+        raise ChapterSourceError(
+            f"{source} has no cell tagged 'parameters', so it is not a chapter; give a chapter "
+            "name or a jupytext .py file whose parameters cell starts with "
+            "'# %% tags=[\"parameters\"]'"
+        )
     text = cells[0].source
     lines = text.splitlines()
+    try:
+        body = ast.parse(text).body
+    except SyntaxError as error:
+        raise ChapterSourceError(
+            f"the parameters cell of {source} is not valid Python: {error.msg} at line "
+            f"{error.lineno} of the cell; fix that cell"
+        ) from None
     parameters = []
-    for node in ast.parse(text).body:
+    for node in body:
         if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
             line = lines[node.lineno - 1]
             comment = line.split("#", 1)[1].strip() if "#" in line else ""
-            default = ast.literal_eval(node.value) if node.value is not None else None
+            default = _literal_default(source, node)
             parameters.append(
                 Parameter(node.target.id, ast.unparse(node.annotation), default, comment)
             )
     return parameters
+
+
+def _literal_default(source: Path, node: ast.AnnAssign):
+    if node.value is None:
+        return None
+    try:
+        return ast.literal_eval(node.value)
+    except (ValueError, TypeError):
+        raise ChapterSourceError(
+            f"parameter {node.target.id!r} in {source} has the default {ast.unparse(node.value)!r}, "
+            "which is not a literal; a parameters cell may assign only literals such as numbers, "
+            "strings and lists"
+        ) from None
 
 
 def _coerce(parameter: Parameter, raw: str):
@@ -203,7 +369,14 @@ def _coerce(parameter: Parameter, raw: str):
             return raw
         if kind.startswith("list[") or kind.startswith("tuple["):
             inner = kind[kind.index("[") + 1 : kind.rindex("]")].split(",")[0]
-            items = [item.strip() for item in raw.split(",") if item.strip()]
+            # An empty string is an empty list. An empty item ("1,,2" or "1,2,") is
+            # most likely a typo, and dropping it would run with other values than intended.
+            items = [item.strip() for item in raw.split(",")] if raw.strip() else []
+            if "" in items:
+                raise ParameterError(
+                    f"parameter {parameter.name!r} has an empty item in {raw!r}; separate the "
+                    "items with single commas and no trailing comma"
+                )
             element = Parameter(parameter.name, inner, None, "")
             return [_coerce(element, item) for item in items]
     except ParameterError:
@@ -221,11 +394,12 @@ def coerce_parameters(source: Path, pairs: list[tuple[str, str]]) -> dict:
     Raises
     ------
     ParameterError
-        For an unknown name (with the closest known name), an ill-typed value,
-        or something that looks like a credential.
+        For an unknown name (with the closest known name), a name given twice,
+        an ill-typed value, or something that looks like a credential.
     """
     known = {parameter.name: parameter for parameter in chapter_parameters(source)}
     values = {}
+    first_values: dict[str, str] = {}
     for name, raw in pairs:
         if name not in known:
             close = difflib.get_close_matches(name, list(known), n=1)
@@ -237,6 +411,12 @@ def coerce_parameters(source: Path, pairs: list[tuple[str, str]]) -> dict:
                 "the executed notebook. Put the key in an environment variable instead "
                 "(for example OPENAI_API_KEY) and pass only the variable's name."
             )
+        if name in first_values:
+            raise ParameterError(
+                f"parameter {name!r} is given twice ({first_values[name]!r}, then {raw!r}); give each "
+                "parameter once, and a list parameter its items comma-separated in one value"
+            )
+        first_values[name] = raw
         values[name] = _coerce(known[name], raw)
         if looks_like_secret(name, values[name]):
             raise ParameterError(
@@ -258,66 +438,87 @@ def execute_chapter(
 ) -> Path:
     """Execute one chapter with papermill into ``output`` (an .ipynb path).
 
-    The kernel runs in the repository root. Raises :class:`ChapterFailed` with
-    the chapter name and the failing cell when a cell raises.
+    The kernel runs in the repository root with :func:`kernel_environment`.
+    ``progress`` shows papermill's bar of executed cells on stderr.
+
+    Raises
+    ------
+    ChapterFailed
+        With the chapter name and the failing cell, when a cell raises.
+    ChapterInterrupted
+        When the user presses Ctrl-C. The first press interrupts the running
+        cell, and papermill saves the partly executed notebook at ``output``.
+    OutputFolderError
+        When ``output``'s folder is a file, cannot be created or is not writable.
     """
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
     notebook = read_notebook(source)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    # A non-interactive MPLBACKEND (such as Agg, common in CI) would stop the
-    # kernel from using the inline backend, and every figure would be lost.
-    saved_backend = os.environ.pop("MPLBACKEND", None)
-    # Progress bars are noise in a static page; the kernel inherits this setting.
-    saved_tqdm = os.environ.get("TQDM_DISABLE")
-    os.environ["TQDM_DISABLE"] = "1"
-    # tqdm.autonotebook, imported by transformers and datasets, warns in every kernel
-    # without ipywidgets; the book shows no widgets, so that one message is dropped.
-    saved_warnings = os.environ.get("PYTHONWARNINGS")
-    os.environ["PYTHONWARNINGS"] = ",".join(
-        filter(None, [saved_warnings, "ignore:IProgress not found"])
-    )
+    prepare_output_folder(output.parent)
+    started_managers: list = []
+    forwarder = _InterruptForwarder(source.stem, started_managers)
     try:
-        with unix_socket_kernels() as kernel_manager_class:
-            papermill.execute_notebook(
-                notebook,
-                str(output),
-                parameters=parameters or {},
-                kernel_name=KERNEL_SPEC["name"],
-                language="python",
-                cwd=str(root),
-                progress_bar=progress,
-                log_output=False,
-                kernel_manager_class=kernel_manager_class,
-            )
+        with unix_socket_kernels(kernel_environment(), started_managers) as kernel_manager_class:
+            with forwarder.installed():
+                papermill.execute_notebook(
+                    notebook,
+                    str(output),
+                    parameters=parameters or {},
+                    kernel_name=KERNEL_SPEC["name"],
+                    language="python",
+                    cwd=str(root),
+                    progress_bar=progress,
+                    log_output=False,
+                    kernel_manager_class=kernel_manager_class,
+                    on_cell_start=forwarder.stop_before_cell,
+                )
     except PapermillExecutionError as error:
+        if forwarder.requested or error.ename == "KeyboardInterrupt":
+            raise ChapterInterrupted(source.stem, output) from None
         message = redact(f"{error.ename}: {error.evalue}")
         raise ChapterFailed(source.stem, error.exec_count, message) from None
-    finally:
-        if saved_backend is not None:
-            os.environ["MPLBACKEND"] = saved_backend
-        for name, saved in (("TQDM_DISABLE", saved_tqdm), ("PYTHONWARNINGS", saved_warnings)):
-            if saved is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = saved
+    except (_StopBeforeCell, KeyboardInterrupt):
+        raise ChapterInterrupted(source.stem, output) from None
     from vatnb.rerun import add_rerun_box  # imported here: rerun imports this module
 
     add_rerun_box(output, source)
     return output
 
 
+def prepare_output_folder(folder: Path) -> None:
+    """Create ``folder`` for an executed notebook, or raise :class:`OutputFolderError`."""
+    if folder.exists() and not folder.is_dir():
+        raise OutputFolderError(
+            f"output folder {folder} exists but is a file; give a folder path for the notebook"
+        )
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise OutputFolderError(
+            f"cannot create output folder {folder}: {error.strerror or error}; give a folder "
+            "path you can write to"
+        ) from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputFolderError(
+            f"output folder {folder} is not writable; give a folder you can write to, or "
+            "change its permissions"
+        )
+
+
 def execute_chapters(
-    root: Path = ROOT, chapters: list[str] | None = None, force: bool = False
+    root: Path = ROOT, chapters: list[str] | None = None, force: bool = False,
+    progress: bool = False,
 ) -> tuple[dict, dict]:
     """Execute every chapter of the book, continuing past failures.
 
     A chapter whose source, parameters and ``vatnb`` package are unchanged
     since its last successful run is reused (see :mod:`vatnb.buildcache`)
-    unless ``force`` is set. Returns ``(timings, failures)``: seconds per
-    chapter (the key gets " (reused)" when reused), and the
-    :class:`ChapterFailed` of each chapter that failed.
+    unless ``force`` is set. ``progress`` shows papermill's cell bar for each
+    chapter. Returns ``(timings, failures)``: seconds per chapter (the key
+    gets " (reused)" when reused), and the :class:`ChapterFailed` of each
+    chapter that failed. A :class:`ChapterInterrupted` stops the build, and
+    the interrupted chapter's partial notebook is removed first.
     """
     from vatnb.buildcache import execute_if_changed
 
@@ -333,12 +534,16 @@ def execute_chapters(
         reused = False
         try:
             reused = execute_if_changed(
-                source, target, execute_chapter, force=force, root=root, progress=False
+                source, target, execute_chapter, force=force, root=root, progress=progress
             )
         except ChapterFailed as failure:
             failures[name] = failure
             # A failed chapter must not reach the book with partial outputs.
             target.unlink(missing_ok=True)
+        except ChapterInterrupted as interrupted:
+            target.unlink(missing_ok=True)
+            interrupted.output_kept = False
+            raise
         elapsed = time.perf_counter() - start
         if name not in failures:
             outcome = "reused: unchanged since its last run" if reused else f"executed in {elapsed:.1f} s"

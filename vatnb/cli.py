@@ -10,6 +10,12 @@ from pathlib import Path
 
 from vatnb import book
 
+# Exit statuses: 1 when chapters failed during `vatnb build`, 2 for an error
+# reported on one line, and 130 (128 + SIGINT, as shells report it) after Ctrl-C.
+EXIT_CHAPTERS_FAILED = 1
+EXIT_ERROR = 2
+EXIT_INTERRUPTED = 130
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -50,23 +56,48 @@ def _run(arguments) -> int:
     values = book.coerce_parameters(source, [tuple(pair) for pair in arguments.parameter])
     output = Path(arguments.output) / f"{source.stem}.ipynb"
     start = time.perf_counter()
-    book.execute_chapter(source, output, values)
+    # Papermill's cell bar is shown only on a terminal, where it redraws in place.
+    book.execute_chapter(source, output, values, progress=sys.stderr.isatty())
     print(f"executed {source.stem} in {time.perf_counter() - start:.1f} s -> {output}")
     return 0
 
 
 def _build(arguments) -> int:
-    timings, failures = book.execute_chapters(chapters=arguments.chapters, force=arguments.force)
+    timings, failures = book.execute_chapters(
+        chapters=arguments.chapters, force=arguments.force, progress=sys.stderr.isatty()
+    )
     print(book.format_timings(timings))
     if failures:
         for failure in failures.values():
             print(f"FAILED: {failure}", file=sys.stderr)
         print(f"{len(failures)} chapter(s) failed; the book was not built, so any pages "
               "already in book/_build/html are from an earlier build.", file=sys.stderr)
-        return 1
-    index = book.run_jupyter_book()
+        return EXIT_CHAPTERS_FAILED
+    try:
+        index = book.run_jupyter_book()
+    except KeyboardInterrupt:
+        print("vatnb: interrupted while Jupyter Book built the HTML pages; the executed chapters "
+              "are kept, so running `vatnb build` again reuses them.", file=sys.stderr)
+        return EXIT_INTERRUPTED
     print(f"book built: open {index}")
     return 0
+
+
+def _report_interrupt(interrupted: book.ChapterInterrupted) -> None:
+    if interrupted.output_kept:
+        notebook = f"the partly executed notebook {interrupted.output} is incomplete"
+    else:
+        notebook = f"its partly executed notebook {interrupted.output} was removed"
+    print(f"vatnb: interrupted during chapter {interrupted.chapter}; {notebook}.\n"
+          "Judgments, generated texts and training checkpoints already written to the cache are "
+          "kept, so running the same command again resumes from them.", file=sys.stderr)
+
+
+def _describe_os_error(error: OSError) -> str:
+    if error.filename is None or isinstance(error, book.OutputFolderError):
+        return str(error)
+    return (f"cannot access {error.filename}: {error.strerror or error}; check that the path "
+            "exists and that you may read and write it")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,9 +108,19 @@ def main(argv: list[str] | None = None) -> int:
         if arguments.command == "run":
             return _run(arguments)
         return _build(arguments)
-    except (book.ParameterError, FileNotFoundError, book.ChapterFailed) as error:
+    except (book.ParameterError, book.ChapterSourceError, book.ChapterFailed) as error:
         print(f"vatnb: error: {error}", file=sys.stderr)
-        return 2
+        return EXIT_ERROR
+    except OSError as error:
+        print(f"vatnb: error: {_describe_os_error(error)}", file=sys.stderr)
+        return EXIT_ERROR
+    except book.ChapterInterrupted as interrupted:
+        _report_interrupt(interrupted)
+        return EXIT_INTERRUPTED
+    except KeyboardInterrupt:
+        print("vatnb: interrupted while no chapter was executing, so no partly executed "
+              "notebook was left.", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":
