@@ -52,6 +52,10 @@ def looks_like_secret(name: str, value: object) -> bool:
     return names_secret or _contains_key(value)
 
 
+class APIKeyRejectedError(RuntimeError):
+    """The server rejected the API key (HTTP 401) or its permissions (HTTP 403)."""
+
+
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
     """Replace credentials in ``text`` with ``<redacted>``.
 

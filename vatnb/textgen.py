@@ -32,6 +32,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from vatnb import credentials
 from vatnb.credentials import redact
 
 log = logging.getLogger(__name__)
@@ -43,8 +44,12 @@ class TextGenerationError(RuntimeError):
     """A backend produced no text: its attempts ran out, or the server rejected the request."""
 
 
-class APIKeyRejectedError(TextGenerationError):
-    """The server rejected the API key (HTTP 401) or its permissions (HTTP 403)."""
+class APIKeyRejectedError(TextGenerationError, credentials.APIKeyRejectedError):
+    """The server rejected the API key (HTTP 401) or its permissions (HTTP 403).
+
+    Also a :class:`vatnb.credentials.APIKeyRejectedError`, the class that the
+    elicitation backend raises, so one ``except`` catches both.
+    """
 
 
 class ReplayMissError(KeyError):

@@ -38,14 +38,12 @@ log = logging.getLogger(__name__)
 # Kept importable from here: the chapters and tests use these names.
 from vatnb.credentials import (  # noqa: E402
     DEFAULT_KEY_VARIABLE,
+    APIKeyRejectedError,
     SECRET_NAME,
     SECRET_VALUE,
+    redact,
     reject_secret_parameters,
 )
-
-
-class APIKeyRejectedError(RuntimeError):
-    """The server rejected the API key (HTTP 401) or its permissions (HTTP 403)."""
 
 
 class ServerFailedError(RuntimeError):
@@ -239,9 +237,7 @@ class OpenAIBackend:
         body = getattr(error, "body", None)
         text = body.get("message") if isinstance(body, dict) else None
         text = str(text or getattr(error, "message", None) or error)
-        key = self._client.api_key
-        if key:
-            text = text.replace(key, "***")
+        text = redact(text, [self._client.api_key or ""])
         return text if len(text) <= MAX_MESSAGE_CHARS else text[:MAX_MESSAGE_CHARS] + "..."
 
     def _describe(self, error) -> str:
