@@ -129,7 +129,8 @@ def test_insert_after_title_once(tiny_source, tmp_path):
     nbformat.validate(nbformat.read(path, as_version=4))
 
 
-def test_insert_needs_markdown_cell(tiny_source):
+def test_insert_without_markdown_cell(tiny_source):
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")])
-    with pytest.raises(ValueError, match="no Markdown cell"):
-        rerun.insert_rerun_box(notebook, tiny_source)
+    rerun.insert_rerun_box(notebook, tiny_source)
+    assert [cell.cell_type for cell in notebook.cells] == ["markdown", "code"]
+    assert rerun.RERUN_BOX_TAG in notebook.cells[0].metadata["tags"]

@@ -201,14 +201,10 @@ def rerun_box(source: Path, values: dict | None = None) -> str:
 def insert_rerun_box(notebook, source: Path):
     """Insert the rerun box as a Markdown cell right after the first Markdown cell.
 
-    The first Markdown cell of a chapter contains its title. A box inserted
-    before (tagged ``vatnb-rerun-box``) is replaced, so inserting twice leaves
-    one box. The notebook is changed in place and returned.
-
-    Raises
-    ------
-    ValueError
-        If the notebook has no Markdown cell to put the box after.
+    The first Markdown cell of a chapter contains its title; a notebook with
+    no Markdown cell gets the box as its first cell. A box inserted before
+    (tagged ``vatnb-rerun-box``) is replaced, so inserting twice leaves one
+    box. The notebook is changed in place and returned.
     """
     values = dict(notebook.metadata.get("papermill", {}).get("parameters", {}) or {})
     cell = nbformat.v4.new_markdown_cell(
@@ -218,9 +214,7 @@ def insert_rerun_box(notebook, source: Path):
         c for c in notebook.cells if RERUN_BOX_TAG not in c.get("metadata", {}).get("tags", [])
     ]
     titles = [i for i, c in enumerate(notebook.cells) if c.cell_type == "markdown"]
-    if not titles:
-        raise ValueError(f"{source}: the notebook has no Markdown cell to put the rerun box after")
-    notebook.cells.insert(titles[0] + 1, cell)
+    notebook.cells.insert(titles[0] + 1 if titles else 0, cell)
     return notebook
 
 
