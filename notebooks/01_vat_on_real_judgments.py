@@ -26,7 +26,7 @@
 # | you need | |
 # |---|---|
 # | concepts | Likert scales, rank correlation |
-# | compute | CPU, about 30 seconds (about 2 minutes with `level="micro_value"`) |
+# | compute | CPU, 5-30 seconds (30 seconds to 2 minutes with `level="micro_value"`) |
 # | data | the ValueActionLens ratings (downloaded and SHA-256 checked, or `VATNB_DATA_DIR`) |
 # | API key | none |
 

@@ -26,7 +26,7 @@
 # | you need | |
 # |---|---|
 # | concepts | LoRA, SFT, DPO; Gain and nVAT (chapter 1); the elicitation engine (chapter 4) |
-# | compute | `tiny`: CPU, about 1.5 minutes (20 seconds when the runs are reused); `small`: a laptop, tens of minutes; `paper`: one GPU with bf16, hours |
+# | compute | `tiny`: CPU, 30 seconds to 1.5 minutes (10-20 seconds when the runs are reused); `small`: a laptop, tens of minutes; `paper`: one GPU with bf16, hours |
 # | data | the built-in templated scenes (placeholder text, no download) |
 # | API key | none |
 # | download | `tiny`: none; `small` and `paper`: the base model from the Hugging Face hub |

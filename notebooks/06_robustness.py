@@ -25,7 +25,7 @@
 # | you need | |
 # |---|---|
 # | concepts | VAT(u), nVAT and Gini (chapter 1), rank correlation, resampling |
-# | compute | CPU, about 2-3 minutes on 2 cores (30 seconds when the trained runs are reused); `beta_profile="paper"` needs a GPU |
+# | compute | CPU, 35 seconds to 3 minutes on 2 cores (15-30 seconds when the trained runs are reused); `beta_profile="paper"` needs a GPU |
 # | data | none for the simulated part; the ValueActionLens ratings (`VATNB_DATA_DIR`) for the real part |
 # | API key | none |
 

@@ -30,7 +30,7 @@
 # | you need | |
 # |---|---|
 # | concepts | Likert scales, VAT(u) (chapter 1) |
-# | compute | CPU, about a minute |
+# | compute | CPU, 5-20 seconds |
 # | data | none for steps 1-4; the ValueActionLens ratings for step 5 (`VATNB_DATA_DIR`, or set `download=True`) |
 # | API key | none |
 
