@@ -181,3 +181,21 @@ def test_interrupted_build_removes_partial_notebook(tmp_path):
     assert process.returncode == 0, stderr[-3000:]
     assert stdout.splitlines()[-1] == "95_slow False"
     assert not (root / "book" / "chapters" / "95_slow.ipynb").exists()
+
+
+def test_no_interrupt_during_shutdown():
+    import asyncio
+
+    class RecordingManager:
+        shutting_down = False
+        interrupts = 0
+
+        async def _async_interrupt_kernel(self):
+            self.interrupts += 1
+
+    manager = book._chapter_manager_class(RecordingManager, None, None)()
+    asyncio.run(manager._async_interrupt_kernel())
+    assert manager.interrupts == 1
+    manager.shutting_down = True
+    asyncio.run(manager._async_interrupt_kernel())
+    assert manager.interrupts == 1

@@ -50,6 +50,14 @@ def _chapter_manager_class(base, environment: dict[str, str] | None, started: li
             if started is not None:
                 started.append(self)
 
+        async def _async_interrupt_kernel(self):
+            # jupyter_client (8.x) interrupts the kernel at the start of every shutdown. A
+            # finished chapter's kernel has nothing to stop, and when the signal lands while
+            # it handles a message it logs "KeyboardInterrupt caught in kernel" as an error.
+            if self.shutting_down:
+                return
+            await super()._async_interrupt_kernel()
+
     return ChapterKernelManager
 
 
