@@ -64,18 +64,24 @@ logging.basicConfig(level=logging.WARNING)
 pd.set_option("display.max_colwidth", 120)
 pd.set_option("display.precision", 3)
 
-country_list = [item.strip() for item in countries.split(",") if item.strip()]
-topic_list = [item.strip() for item in topics.split(",") if item.strip()]
-micro_value_list = [item.strip() for item in micro_values.split(",") if item.strip()]
-judge_list = [item.strip() for item in judge_models.split(",") if item.strip()]
+country_list = [item.strip() for item in countries.split(",")]
+topic_list = [item.strip() for item in topics.split(",")]
+micro_value_list = [item.strip() for item in micro_values.split(",")]
+judge_list = [item.strip() for item in judge_models.split(",")]
 if split_seed < 0:
     raise ValueError(f"split_seed must be a non-negative integer, got {split_seed}")
 if example_seed < 0:
     raise ValueError(f"example_seed must be a non-negative integer, got {example_seed}")
 for name, items in (("countries", country_list), ("topics", topic_list),
                     ("micro_values", micro_value_list), ("judge_models", judge_list)):
-    if not items:
+    if not any(items):
         raise ValueError(f"{name} must name at least one comma-separated entry, got {globals()[name]!r}")
+    if not all(items):
+        raise ValueError(f"{name} has an empty entry (two commas in a row, or one at an end), "
+                         f"got {globals()[name]!r}")
+    repeated = sorted({item for item in items if items.count(item) > 1})
+    if repeated:
+        raise ValueError(f"{name} lists {', '.join(repeated)} more than once, got {globals()[name]!r}")
 if scenes_per_pair < 1:
     raise ValueError(f"scenes_per_pair must be 1 or more, got {scenes_per_pair}")
 if not 0 < test_fraction < 1:

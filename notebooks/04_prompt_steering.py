@@ -47,7 +47,7 @@ rating_rule: str = "argmax"  # hf: "argmax", or "stochastic-rounding" of the exp
 concurrency: int = 4  # openai: parallel requests
 requests_per_second: float = 5.0  # openai: most requests started per second
 cache_dir: str = ""  # judgment cache folder, empty means $VATNB_CACHE_DIR or ~/.cache/vatnb
-records_file: str = ""  # CSV file to save the judgment records to, for the replay backend; empty: not saved
+records_file: str = ""  # .csv or .parquet file to save the judgment records to, for the replay backend; empty: not saved
 paper_model: str = "Qwen"  # model whose paper numbers stand beside ours: DeepSeek, GPT, Gemini, Qwen
 sim_rho: float = 0.5  # simulated: planted circumplex coupling strength in [0, 1]
 sim_sigma_m: float = 0.0  # simulated: common-mode shift shared by all values of a sample
@@ -101,10 +101,13 @@ if backend in ("hf", "openai", "replay") and not model.strip():
                      "a model name (openai) or a records file (replay)")
 if backend not in elicit.BACKENDS:
     raise ValueError(f"backend must be one of {elicit.BACKENDS}, got {backend!r}")
+if records_file and Path(records_file).suffix.lower() not in (".csv", ".parquet"):
+    raise ValueError(f"records_file must end in .csv or .parquet, the formats the replay backend reads, "
+                     f"got {records_file!r}")
 if protocol not in steering.PROTOCOLS:
     raise ValueError(f"protocol must be one of {steering.PROTOCOLS}, got {protocol!r}")
 if backend == "simulated" and protocol != "action-endorsement":
-    raise ValueError(f"protocol {protocol!r} needs a real model, because the simulator answers only the "
+    raise ValueError(f"protocol {protocol!r} needs a real model, because the simulator rates only the "
                      "5-point action-endorsement question; use backend hf, openai or replay, or "
                      "protocol 'action-endorsement'")
 target_pairs = steering.parse_targets(targets)
@@ -199,7 +202,10 @@ if rating_rule != "argmax":
     source += f", ratings by {rating_rule} of the expected rating"
 if records_file:
     Path(records_file).parent.mkdir(parents=True, exist_ok=True)
-    records.to_csv(records_file, index=False)
+    if Path(records_file).suffix.lower() == ".parquet":
+        records.to_parquet(records_file, index=False)
+    else:
+        records.to_csv(records_file, index=False)
     display(Markdown(f"Saved {len(records)} judgment records to `{records_file}`. Replay them with "
                      f"`-p backend replay -p model {records_file}` and the same scene and target parameters."))
 
@@ -220,9 +226,10 @@ ours = pd.DataFrame([{**{key: cell[key] for key in ("target", "direction", "N", 
                       "shots": plan[name][2]} for name, cell in cells.items()])
 paper = pd.concat([paper_tables.table2(), paper_tables.table10()], ignore_index=True)
 paper = paper[paper["model"] == paper_model].drop(columns=["model"])
+paper["direction"] = paper["target"].map(paper_tables.STEERING_DIRECTIONS)
 paper = paper.rename(columns={c: f"{c} (paper, Table 2/10, {paper_model})"
                               for c in ("gain", "nvat", "gini", "nvat_std")})
-side_by_side = ours.merge(paper, on=["target", "shots"], how="left")
+side_by_side = ours.merge(paper, on=["target", "direction", "shots"], how="left")
 display(Markdown(f"Our numbers: {source}. The paper's Table 10 (Benevolence, Universalism) prints no "
                  "std of nVAT, so that paper column is empty (NaN) on those rows."))
 display(side_by_side.set_index(["target", "direction", "shots"]))

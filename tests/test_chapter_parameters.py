@@ -13,6 +13,8 @@ from vatnb import book
 
 CASES = [
     ("02_building_the_dataset", ["countries", ""], "got ''"),
+    ("02_building_the_dataset", ["topics", "Work,Work"], "more than once"),
+    ("02_building_the_dataset", ["micro_values", "Wealth,,Pleasure"], "empty entry"),
     ("03_human_evaluation", ["n_annotators", "1"], "got 1"),
     ("04_prompt_steering", ["paper_model", "Claude"], "got 'Claude'"),
     ("06_robustness", ["targets", "Power"], "got 'Power'"),

@@ -319,3 +319,13 @@ def test_interrupt_outside_chapter_reported(monkeypatch, capsys):
     monkeypatch.setattr(book, "chapter_source", interrupt)
     assert cli.main(["run", CHAPTER]) == 130
     assert capsys.readouterr().err.strip().startswith("vatnb: interrupted while no chapter")
+
+
+def test_book_step_failure_one_line(monkeypatch, capsys):
+    def failing_book(root=None):
+        raise book.BookBuildError("jupyter-book build failed with exit code 1")
+
+    monkeypatch.setattr(book, "execute_chapters", lambda **options: ({}, {}))
+    monkeypatch.setattr(book, "run_jupyter_book", failing_book)
+    assert cli.main(["build"]) == cli.EXIT_CHAPTERS_FAILED
+    assert capsys.readouterr().err.strip() == "vatnb: error: jupyter-book build failed with exit code 1"

@@ -186,6 +186,8 @@ def test_pairwise_complete_spearman():
 
 def test_null_floors():
     assert metrics.null_floor(10, 132) == pytest.approx(math.sqrt(9 / 131))
+    # One value has no pair, so nVAT and its floor are undefined.
+    assert math.isnan(metrics.null_floor(1, 10))
     assert metrics.centered_null_floor(10, 10_001) == pytest.approx(
         math.sqrt(1 / 9 + 9 / 10_000)
     )
@@ -222,7 +224,7 @@ def test_centring_removes_common_mode():
 def test_unknown_condition_is_named():
     records = _records([("pre", "s1", "Wealth", "Power", 1, 5)])
     scores = metrics.value_scores(records)
-    with pytest.raises(ValueError, match="'post' not found"):
+    with pytest.raises(ValueError, match="'post' has no value scores"):
         metrics.paired_shifts(scores, "pre", "post")
 
 

@@ -57,7 +57,7 @@ def test_repeated_failures_summarised(monkeypatch, caplog):
     monkeypatch.setenv("VATNB_TEST_KEY", SECRET)
     with FakeChatServer(fail_first=[400] * 1000) as server:
         with caplog.at_level(logging.WARNING, logger="vatnb.elicit.openai_backend"):
-            records = elicit(_items(20), _backend(server), None, progress=False)
+            records = elicit(_items(20), _backend(server, max_consecutive_failures=100), None, progress=False)
     assert (records["status"] == "failed").all()
     assert sum(server.requests.values()) == 20
     failures = [record for record in caplog.records
@@ -77,9 +77,8 @@ def test_failing_server_stops_early(monkeypatch):
     elapsed = time.monotonic() - started
     message = str(raised.value)
     assert f"the server at {server.url} failed 4 requests in a row" in message
-    assert "each after 3 attempts" in message
+    assert "each after all its attempts" in message
     assert "HTTP 503, InternalServerError: try later" in message
-    assert "raise max_attempts or backoff" in message
     assert SECRET not in message
     # The default limit is twice the concurrency (4 items); the items in flight add at most
     # CONCURRENCY more, each with 3 attempts.
@@ -129,7 +128,7 @@ def test_consecutive_failure_limit_checked(monkeypatch, limit):
 def test_bad_request_keeps_logprobs(monkeypatch, caplog):
     monkeypatch.setenv("VATNB_TEST_KEY", SECRET)
     with FakeChatServer(fail_first=[400] * 1000, error_message="unknown model") as server:
-        backend = _backend(server, use_logprobs=True)
+        backend = _backend(server, use_logprobs=True, max_consecutive_failures=100)
         with caplog.at_level(logging.WARNING, logger="vatnb.elicit.openai_backend"):
             records = elicit(_items(6), backend, None, progress=False)
     assert (records["status"] == "failed").all()
@@ -235,3 +234,13 @@ def test_sigint_keeps_arrived_answers(monkeypatch, tmp_path, default_sigint_hand
     # The signal leaves at most the requests in flight to finish.
     assert sent <= 6 + CONCURRENCY
     assert stored == sent
+
+
+def test_not_found_for_every_item_stops_early(monkeypatch):
+    # A 404 (for example an unknown model) is not retried, but it repeats for every item.
+    monkeypatch.setenv("VATNB_TEST_KEY", SECRET)
+    with FakeChatServer(fail_first=[404] * 1000, error_message="model does not exist") as server:
+        with pytest.raises(ServerFailedError) as raised:
+            elicit(_items(80), _backend(server), None, progress=False)
+    assert "HTTP 404, NotFoundError: model does not exist" in str(raised.value)
+    assert sum(server.requests.values()) <= 4 + CONCURRENCY

@@ -560,6 +560,10 @@ def execute_chapters(
     return timings, failures
 
 
+class BookBuildError(RuntimeError):
+    """The Jupyter Book step failed after the chapters were executed."""
+
+
 def run_jupyter_book(root: Path = ROOT) -> Path:
     """Build the HTML book from the executed chapters; return the index page's path."""
     executable = Path(sys.executable).parent / "jupyter-book"
@@ -571,7 +575,11 @@ def run_jupyter_book(root: Path = ROOT) -> Path:
     result = subprocess.run(command, cwd=root, capture_output=True, text=True)
     if result.returncode != 0:
         sys.stderr.write(result.stdout[-6000:] + result.stderr[-6000:])
-        raise RuntimeError(f"jupyter-book build failed with exit code {result.returncode}")
+        raise BookBuildError(
+            f"jupyter-book build failed with exit code {result.returncode}; its output above names "
+            "the page and the problem (warnings count as errors). If a chapter's executed notebook "
+            "is missing, run `vatnb build` without --chapters to execute every chapter"
+        )
     return root / "book" / "_build" / "html" / "index.html"
 
 

@@ -75,6 +75,9 @@ def _build(arguments) -> int:
         return EXIT_CHAPTERS_FAILED
     try:
         index = book.run_jupyter_book()
+    except book.BookBuildError as error:
+        print(f"vatnb: error: {error}", file=sys.stderr)
+        return EXIT_CHAPTERS_FAILED
     except KeyboardInterrupt:
         print("vatnb: interrupted while Jupyter Book built the HTML pages; the executed chapters "
               "are kept, so running `vatnb build` again reuses them.", file=sys.stderr)

@@ -225,7 +225,9 @@ def paired_shifts(scores: pd.DataFrame, pre, post) -> pd.DataFrame:
     for name in (pre, post):
         if name not in set(conditions):
             raise ValueError(
-                f"condition {name!r} not found; available: {sorted(set(map(str, conditions)))}"
+                f"condition {name!r} has no value scores; conditions with scores: "
+                f"{sorted(set(map(str, conditions)))}. Either the name is wrong or none of its "
+                "ratings could be read (all missing)"
             )
     before = scores.xs(pre, level="condition")
     after = scores.xs(post, level="condition")
@@ -476,9 +478,10 @@ def null_floor(n_values: int, n_samples: int) -> float:
 
     With no coupling, each off-diagonal rank correlation has variance about
     1/(N-1), so nVAT sits near this value even when nothing is coupled. NaN
-    with fewer than 2 samples or no value, where nVAT itself is undefined.
+    with fewer than 2 samples or fewer than 2 values, where nVAT itself is
+    undefined (one value has no pair to couple with).
     """
-    if n_samples < 2 or n_values < 1:
+    if n_samples < 2 or n_values < 2:
         return float("nan")
     return float(np.sqrt((n_values - 1) / (n_samples - 1)))
 

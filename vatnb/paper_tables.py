@@ -74,6 +74,15 @@ def table1() -> pd.DataFrame:
     )
 
 
+# Steering direction of each target in Tables 2 and 10: section 5 reinforces Security and
+# suppresses Power, Stimulation and Hedonism; Table 10 steers toward Benevolence and
+# Universalism. The tables print no direction column of their own.
+STEERING_DIRECTIONS = {
+    "Security": "reinforce", "Power": "suppress", "Stimulation": "suppress", "Hedonism": "suppress",
+    "Benevolence": "reinforce", "Universalism": "reinforce",
+}
+
+
 def table2() -> pd.DataFrame:
     """Table 2 (section 6.1): prompt-steering results of four models on four targets.
 

@@ -263,7 +263,8 @@ class OpenAIBackend:
                     if isinstance(error, self._openai.APIError):
                         self._repeats.log(logging.ERROR, ("failed", name),
                                           "request failed without retry (%s)", self._describe(error))
-                        return make_judgment(status="failed", reason=name), None
+                        # A 404 or 400 that repeats for every item counts toward the early stop.
+                        return make_judgment(status="failed", reason=name), self._describe(error)
                     raise
                 if attempt == self.max_attempts:
                     self._repeats.log(logging.ERROR, ("exhausted", name),
@@ -362,11 +363,10 @@ class OpenAIBackend:
     def _server_failed(self, count: int, last_error: str, remaining: int) -> ServerFailedError:
         return ServerFailedError(
             f"the server at {self._server()} failed {count} requests in a row, each after "
-            f"{self.max_attempts} attempts (last error: {last_error}), so the run stopped with "
+            f"all its attempts (last error: {last_error}), so the run stopped with "
             f"{remaining} items unfinished. The judgments received so far, including those of the "
             "requests in flight, are kept. Check that the server is running and can serve the "
-            f"model {self.model!r}, then rerun, which requests only the missing judgments; to wait "
-            "longer for a recovering server, raise max_attempts or backoff."
+            f"model {self.model!r}, then rerun, which requests only the missing judgments."
         )
 
     @staticmethod
