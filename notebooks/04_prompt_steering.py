@@ -56,6 +56,7 @@ sim_gain_overrides: str = "Power:0.15,Stimulation:-0.3"  # simulated: VALUE:g_ma
 # %%
 import logging
 import os
+import warnings
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -311,23 +312,35 @@ glue("table10_targets", "; ".join(
 if backend == "simulated":
     name = list(largest.values())[0]
     expected = judge.truth.expected_coupling(name, n_samples=40_000)
-    plots_steering.planted_vs_recovered(cells[name]["coupling"], expected, judge.truth.coupling,
-                                        f"planted vs recovered coupling, {name}", source)
-    plt.show()
-    display(pd.DataFrame({
-        "condition": [name],
-        "r(estimated, expected observable)": [recovery_correlation(cells[name]["coupling"], expected)],
-        "r(estimated, planted C)": [recovery_correlation(cells[name]["coupling"], judge.truth.coupling)],
-    }))
+    # At rho = 0 the planted C has no off-diagonal entries, so its correlation is NaN; the
+    # text below explains it in place of the warning.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", metrics.UndefinedMetricWarning)
+        plots_steering.planted_vs_recovered(cells[name]["coupling"], expected, judge.truth.coupling,
+                                            f"planted vs recovered coupling, {name}", source)
+        plt.show()
+        display(pd.DataFrame({
+            "condition": [name],
+            "r(estimated, expected observable)": [recovery_correlation(cells[name]["coupling"], expected)],
+            "r(estimated, planted C)": [recovery_correlation(cells[name]["coupling"], judge.truth.coupling)],
+        }))
     sizes = {label: np.abs(metrics.off_diagonal(matrix)).mean() for label, matrix in (
         ("estimated R", cells[name]["coupling"]), ("expected observable", expected),
         ("planted C", judge.truth.coupling))}
-    display(Markdown(
-        "The two correlations are nearly equal because Pearson r does not change when every "
-        "off-diagonal entry is scaled by the same factor, and the attenuation is close to such "
-        "a scaling. It shows in the sizes instead: the mean |off-diagonal entry| is "
-        + ", ".join(f"{size:.3f} for {label}" for label, size in sizes.items()) + "."
-    ))
+    size_text = ", ".join(f"{size:.3f} for {label}" for label, size in sizes.items())
+    if sim_rho == 0:
+        display(Markdown(
+            "With rho = 0 nothing is planted: the planted C has no off-diagonal entries, so its "
+            "correlation with the estimate is undefined (NaN), and the expected observable coupling "
+            "is zero up to its own sampling noise, so the first correlation compares noise with "
+            f"noise. The mean |off-diagonal entry| is {size_text}."
+        ))
+    else:
+        display(Markdown(
+            "The two correlations are nearly equal because Pearson r does not change when every "
+            "off-diagonal entry is scaled by the same factor, and the attenuation is close to such "
+            f"a scaling. It shows in the sizes instead: the mean |off-diagonal entry| is {size_text}."
+        ))
 else:
     display(Markdown("Not a simulated run: there is no planted truth to compare with."))
 

@@ -137,3 +137,12 @@ def test_covariance_root_unique():
         rotated[:, -2:] = top @ rotation
         other = (rotated * np.sqrt(np.clip(eigenvalues, 0, None))) @ rotated.T
         assert np.allclose(other, root, atol=1e-12)
+
+
+def test_recovery_correlation_undefined_at_rho_zero():
+    from vatnb.simulator import planted_coupling, recovery_correlation
+
+    estimated = planted_coupling(0.5)
+    with pytest.warns(metrics.UndefinedMetricWarning, match="equal off-diagonal entries"):
+        assert np.isnan(recovery_correlation(estimated, planted_coupling(0.0)))
+    assert recovery_correlation(estimated, planted_coupling(0.8)) == pytest.approx(1.0)

@@ -39,13 +39,14 @@ import hashlib
 import json
 import logging
 import os
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from vatnb.metrics import DIRECTIONS, RECORD_COLUMNS
+from vatnb.metrics import DIRECTIONS, RECORD_COLUMNS, UndefinedMetricWarning
 from vatnb.taxonomy import VALUE_ANGLES, VALUES, canonical_value, micro_values_of
 
 log = logging.getLogger(__name__)
@@ -527,13 +528,18 @@ def recovery_correlation(estimated: pd.DataFrame, reference: pd.DataFrame) -> fl
     """Return the Pearson correlation of the off-diagonal entries of two coupling matrices.
 
     The matrices are aligned on their labels first; pairs with a NaN entry are
-    left out.
+    left out. NaN with an ``UndefinedMetricWarning`` when fewer than 3 pairs
+    are left or one side's entries are all equal, as the planted coupling's are
+    at rho = 0.
     """
     labels = [v for v in reference.index if v in estimated.index]
     a = off_diagonal(estimated.loc[labels, labels])
     b = off_diagonal(reference.loc[labels, labels])
     keep = ~(np.isnan(a) | np.isnan(b))
-    if keep.sum() < 3:
+    if keep.sum() < 3 or np.ptp(a[keep]) == 0 or np.ptp(b[keep]) == 0:
+        warnings.warn("recovery correlation is undefined: fewer than 3 pairs, or one matrix has equal "
+                      "off-diagonal entries (such as the planted coupling at rho = 0); reporting NaN",
+                      UndefinedMetricWarning, stacklevel=2)
         return float("nan")
     return float(np.corrcoef(a[keep], b[keep])[0, 1])
 
