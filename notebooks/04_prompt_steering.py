@@ -111,6 +111,10 @@ if backend == "simulated" and protocol != "action-endorsement":
     raise ValueError(f"protocol {protocol!r} needs a real model, because the simulator rates only the "
                      "5-point action-endorsement question; use backend hf, openai or replay, or "
                      "protocol 'action-endorsement'")
+for name in ("targets", "shots"):
+    if any(not item.strip() for item in globals()[name].split(",")):
+        raise ValueError(f"{name} has an empty entry (two commas in a row, or one at an end), "
+                         f"got {globals()[name]!r}")
 target_pairs = steering.parse_targets(targets)
 try:
     shot_counts = [int(k) for k in shots.split(",") if k.strip()]

@@ -88,6 +88,10 @@ for name in ("beta_steps", "beta_test_scenes", "torch_threads"):
         raise ValueError(f"{name} must be 0 or more, got {globals()[name]}")
 if checkpoints < 1:
     raise ValueError(f"checkpoints must be 1 or more, got {checkpoints}")
+for name in ("targets", "shots", "betas"):
+    if any(not item.strip() for item in globals()[name].split(",")):
+        raise ValueError(f"{name} has an empty entry (two commas in a row, or one at an end), "
+                         f"got {globals()[name]!r}")
 target_list = []
 for item in filter(None, (part.strip() for part in targets.split(","))):
     target, _, direction = item.partition(":")

@@ -32,6 +32,8 @@ CASES = [
     ("04_prompt_steering", ["protocol", "value-survey"], "needs a real model"),
     ("07_case_studies", ["real_pre", "gpt-4o@9"], "K in 0..7"),
     ("06_robustness", ["fraction", "5"], "got 5.0"),
+    ("06_robustness", ["betas", "0.1,,0.5"], "empty entry"),
+    ("04_prompt_steering", ["shots", "2,8,"], "empty entry"),
     ("07_case_studies", ["real_posts", "gpt-3.5-turbo@0"], "same condition as real_pre"),
 ]
 
