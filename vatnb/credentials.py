@@ -56,6 +56,23 @@ class APIKeyRejectedError(RuntimeError):
     """The server rejected the API key (HTTP 401) or its permissions (HTTP 403)."""
 
 
+def check_connection_settings(key: str, key_variable: str, base_url: str | None) -> None:
+    """Raise ValueError for a key or server address that no HTTP request could carry.
+
+    A key with whitespace (often a pasted newline) or non-ASCII characters
+    cannot go into an HTTP header, and a ``base_url`` without its scheme is
+    not an address. Unchecked, both show up later as connection errors, as if
+    the server were failing. The message never contains the key.
+    """
+    if any(character.isspace() for character in key) or not key.isascii():
+        raise ValueError(
+            f"the API key in ${key_variable} contains whitespace or non-ASCII characters, which an "
+            "HTTP header cannot carry; export it again without the line break or stray characters"
+        )
+    if base_url and not str(base_url).startswith(("http://", "https://")):
+        raise ValueError(f"base_url must start with http:// or https://, got {base_url!r}")
+
+
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
     """Replace credentials in ``text`` with ``<redacted>``.
 

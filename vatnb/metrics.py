@@ -460,6 +460,12 @@ def gini(loads) -> float:
     """
     values = np.asarray(loads, dtype=float)
     values = values[~np.isnan(values)]
+    if (values < 0).any():
+        raise ValueError(f"Gini needs non-negative loads, got {values[values < 0][:5]}")
+    if np.isinf(values).any():
+        warnings.warn("Gini centralization is undefined for infinite loads; reporting NaN",
+                      UndefinedMetricWarning, stacklevel=2)
+        return float("nan")
     if values.size == 0 or values.mean() == 0:
         warnings.warn(
             "Gini centralization is undefined for empty or all-zero loads; reporting NaN",
@@ -467,8 +473,6 @@ def gini(loads) -> float:
             stacklevel=2,
         )
         return float("nan")
-    if (values < 0).any():
-        raise ValueError(f"Gini needs non-negative loads, got {values[values < 0][:5]}")
     differences = np.abs(values[:, None] - values[None, :]).sum()
     return float(differences / (2.0 * values.size**2 * values.mean()))
 
@@ -514,6 +518,9 @@ def permutation_null(
     permutation can change anything: every draw is NaN, with one
     :class:`UndefinedMetricWarning`.
     """
+    if int(n_permutations) != n_permutations or n_permutations < 0:
+        raise ValueError(f"n_permutations must be a whole number >= 0, got {n_permutations!r}")
+    n_permutations = int(n_permutations)
     if len(shifts) < 2:
         warnings.warn(
             f"the permutation null is undefined with {len(shifts)} sample(s); every draw is NaN",

@@ -292,6 +292,7 @@ class OpenAICompatibleBackend(TextBackend):
                 f"environment variable {api_key_variable} is not set; set it to the API key "
                 "(for a local server that ignores keys, any placeholder such as EMPTY)"
             )
+        credentials.check_connection_settings(api_key, api_key_variable, base_url)
         self.model = model
         self.base_url = base_url
         self.api_key_variable = api_key_variable

@@ -41,6 +41,7 @@ from vatnb.credentials import (  # noqa: E402
     APIKeyRejectedError,
     SECRET_NAME,
     SECRET_VALUE,
+    check_connection_settings,
     redact,
     reject_secret_parameters,
 )
@@ -96,7 +97,7 @@ class RepeatLimitedLog:
         for kind, count in counts.items():
             if count > self.max_logged:
                 level, text = first[kind]
-                self.logger.log(level, "%d times in this batch (the first %d logged above): %s",
+                self.logger.log(level, "%d times in this batch (the first %d logged above; the first of them: %s)",
                                 count, self.max_logged, text)
 
 
@@ -164,6 +165,7 @@ class OpenAIBackend:
                 f"environment variable {key_variable} is not set; export the API key there "
                 "(for a local server without authentication any placeholder works)"
             )
+        check_connection_settings(key, key_variable, base_url)
         if int(concurrency) < 1 or int(max_attempts) < 1:
             raise ValueError(f"concurrency and max_attempts must be >= 1, got {concurrency}, {max_attempts}")
         if max_consecutive_failures is None:
