@@ -259,3 +259,22 @@ def test_base_url_without_scheme_rejected(monkeypatch):
     monkeypatch.setenv("VATNB_TEST_KEY", SECRET)
     with pytest.raises(ValueError, match="base_url must start with http"):
         OpenAIBackend("m", base_url="127.0.0.1:9/v1", key_variable="VATNB_TEST_KEY")
+
+
+def test_rejected_key_raised_whatever_completion_order(monkeypatch):
+    # After a 403 the other workers cancel their items. Futures that finished together come
+    # out of as_completed in any order; the cancelled ones must not hide the key error.
+    import concurrent.futures
+
+    from vatnb.elicit import openai_backend
+
+    def cancelled_first(futures):
+        futures = list(futures)
+        concurrent.futures.wait(futures)
+        return reversed(futures)
+
+    monkeypatch.setattr(openai_backend, "as_completed", cancelled_first)
+    monkeypatch.setenv("VATNB_TEST_KEY", SECRET)
+    with FakeChatServer(fail_first=[403] * 1000) as server:
+        with pytest.raises(APIKeyRejectedError, match="HTTP 403"):
+            elicit(_items(20), _backend(server), None, progress=False)

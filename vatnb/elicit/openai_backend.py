@@ -341,7 +341,12 @@ class OpenAIBackend:
             for index, item in enumerate(items):
                 futures[pool.submit(self._judge_one, item["prompt"], points)] = index
             for future in as_completed(futures):
-                judgment, last_error = future.result()
+                try:
+                    judgment, last_error = future.result()
+                except _Cancelled:
+                    # Another worker stopped the batch (a rejected key). Futures that finish
+                    # together come out in any order, so its error is raised when its turn comes.
+                    continue
                 on_judgment(futures[future], judgment)
                 passed.add(future)
                 failures_in_row = failures_in_row + 1 if last_error is not None else 0
