@@ -52,7 +52,7 @@ def test_bad_parameter_fails_at_validation_cell(chapter, parameter, value_text, 
 
 @pytest.mark.parametrize("chapter", book.chapter_names())
 def test_papermill_reads_every_parameter(chapter):
-    # papermill parses the parameters cell with its own rules; a line it cannot parse makes
+    # papermill parses the parameters cell with its own rules. A line it cannot parse makes
     # it warn on every run and report a valid parameter as unknown.
     from papermill.translators import PythonTranslator
 

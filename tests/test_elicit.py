@@ -395,7 +395,7 @@ class FakeChatServer:
     ``fail_first`` lists the statuses of the first responses. ``fail_after``
     (count, status) responds to every request after the first ``count`` with
     that status. ``reject_logprobs`` is the message of an HTTP 400 response to
-    each request that asks for logprobs. In error messages, "{authorization}"
+    each request that includes logprobs. In error messages, "{authorization}"
     is replaced by the request's Authorization header.
     """
 

@@ -204,7 +204,7 @@ def test_interrupt_cancels_queued_requests(monkeypatch):
     # Queued requests were cancelled: only those in flight at the interrupt were still sent.
     assert requests_after_return <= requests_at_interrupt[0] + CONCURRENCY
     assert requests_later == requests_after_return
-    # Every answer that arrived was passed on, including those of the requests in flight.
+    # Every judgment that arrived was passed on, including those of the requests in flight.
     assert len(received) == requests_after_return
 
 

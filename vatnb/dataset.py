@@ -306,7 +306,7 @@ def map_columns(
     ValueError
         When a required column (micro-value, polarity, action) has no match,
         or when neither ``scene_id`` nor both ``country`` and ``topic`` match.
-        The message lists the columns found and says to rename them in the
+        The message lists the columns found and advises renaming them in the
         source or to pass ``column_map``.
         Also when a mapped identifying or required column has empty or
         whitespace-only cells.

@@ -777,12 +777,12 @@ def _check_names(records: pd.DataFrame) -> None:
     ]
     if wrong:
         rows = sum(count for _, _, count in wrong)
-        shown = "; ".join(
+        examples = "; ".join(
             f"{micro_value!r} is tagged {value!r} but belongs to {MICRO_VALUES[micro_value][0]!r}"
             for micro_value, value, _ in wrong[:_EXAMPLES_SHOWN]
         )
         raise ValueError(
             f"records column 'value': {rows} of {len(records)} rows name a value that is not the "
-            f"parent of their micro-value ({shown}). Set the value from the micro-value with "
+            f"parent of their micro-value ({examples}). Set the value from the micro-value with "
             "vatnb.taxonomy.value_of."
         )
